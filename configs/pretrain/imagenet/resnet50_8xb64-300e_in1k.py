@@ -1,0 +1,7 @@
+# ResNet-50 baseline of paper Table 5 (76.32 top-1): official RM recipe, no mixing.
+_base_ = [
+    'mmpretrain::_base_/models/resnet50.py',
+    './_base_/imagenet_bs64_rm-aug.py',
+    './_base_/sgd_lr0.2_300e_warmup5_cos.py',
+    'mmpretrain::_base_/default_runtime.py',
+]

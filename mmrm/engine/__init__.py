@@ -1,0 +1,3 @@
+from .hooks import RecursiveMixHistoryHook
+
+__all__ = ['RecursiveMixHistoryHook']

@@ -1,0 +1,91 @@
+"""``RecursiveMixDataPreprocessor``: mmpretrain's ClsDataPreprocessor + RM."""
+import random
+from typing import Optional
+
+import torch
+from mmpretrain.models.utils.data_preprocessor import ClsDataPreprocessor
+from mmpretrain.registry import MODELS
+
+from .recursive_mix import RecursiveMix
+
+
+@MODELS.register_module()
+class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
+    """Normalise and pad like ``ClsDataPreprocessor``, then RecursiveMix.
+
+    In training mode every batch ``x`` (N, C, H, W) gets the previous *mixed*
+    batch, resized into one random box, and mixed labels
+    ``gt_score = (1 - lam) * onehot + lam * gt_score_prev``. Each
+    ``DataSample`` receives:
+
+    - ``rm_box``: float tensor (4,) ``[x1, y1, x2, y2]`` in input pixels
+      (x = column) of the region that holds the resized history image;
+    - ``rm_lam``: area fraction of that box (0.0 where nothing was pasted);
+    - ``rm_valid``: True when a history prediction exists for the sample and
+      the box is not empty (drives the head's consistency loss);
+    - metainfo ``batch_input_shape``: (H, W) of the mixed batch.
+
+    Evaluation batches are never mixed and never touch the history. The
+    history is per process (per DDP rank) and is cleared by
+    ``RecursiveMixHistoryHook`` at each epoch start when ``reset_each_epoch``.
+
+    Args:
+        alpha (float): ``r ~ U(0, alpha)``, box side ``sqrt(r)`` of the image
+            side. Defaults to 0.5 (paper).
+        interpolation (str): ``'nearest'`` (paper) or ``'bilinear'``.
+        reset_each_epoch (bool): clear the history at every epoch start, as
+            the official code does. Defaults to True.
+        seed (int, optional): seed of the box sampler; by default boxes come
+            from Python's global ``random``, which mmengine seeds.
+        **kwargs: arguments of ``ClsDataPreprocessor`` (``mean``, ``std``,
+            ``to_rgb``, ``num_classes``, ...). ``to_onehot`` is forced on;
+            ``batch_augments`` must not be set (RM is the batch augment).
+    """
+
+    def __init__(self,
+                 alpha: float = 0.5,
+                 interpolation: str = 'nearest',
+                 reset_each_epoch: bool = True,
+                 seed: Optional[int] = None,
+                 **kwargs):
+        if kwargs.get('batch_augments'):
+            raise ValueError(
+                'RecursiveMixDataPreprocessor does the batch mixing itself; '
+                'remove `batch_augments` (Mixup/CutMix) from its config.')
+        if kwargs.get('num_classes') is None:
+            raise ValueError('RecursiveMixDataPreprocessor needs `num_classes` '
+                             'to build one-hot labels for mixing.')
+        kwargs['to_onehot'] = True
+        super().__init__(**kwargs)
+        self.reset_each_epoch = reset_each_epoch
+        self.recursive_mix = RecursiveMix(
+            alpha, interpolation,
+            rng=random.Random(seed) if seed is not None else None)
+
+    def reset_history(self) -> None:
+        """Forget the previous batch: the next training batch is plain."""
+        self.recursive_mix.reset()
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        if training:
+            self._mix(data['inputs'], data['data_samples'])
+        return data
+
+    def _mix(self, inputs: torch.Tensor, data_samples) -> None:
+        if not data_samples or 'gt_score' not in data_samples[0]:
+            raise ValueError('RecursiveMixDataPreprocessor needs labels '
+                             '(gt_label) in every training data sample.')
+        scores = torch.stack([s.gt_score for s in data_samples])
+        _, mixed, box, lam, num_pasted = self.recursive_mix(inputs, scores)
+        rm_box = torch.tensor([box.x1, box.y1, box.x2, box.y2],
+                              dtype=torch.float32).to(inputs.device,
+                                                      non_blocking=True)
+        input_shape = tuple(inputs.shape[-2:])
+        for i, (sample, score) in enumerate(zip(data_samples, mixed)):
+            pasted = i < num_pasted
+            sample.set_gt_score(score)
+            sample.set_field(rm_box, 'rm_box')
+            sample.set_field(lam if pasted else 0.0, 'rm_lam')
+            sample.set_field(pasted, 'rm_valid')
+            sample.set_metainfo({'batch_input_shape': input_shape})

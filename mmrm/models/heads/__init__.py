@@ -1,0 +1,3 @@
+from .recursive_mix_head import RecursiveMixHead, consistency_loss
+
+__all__ = ['RecursiveMixHead', 'consistency_loss']

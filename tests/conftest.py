@@ -1,0 +1,42 @@
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import mmrm  # noqa: E402,F401  registers the RM components
+
+import struct  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FMNIST = os.path.join(ROOT, 'data', 'fashion_mnist')
+
+
+def _write_idx_subset(src, dst, count):
+    """Copy the first ``count`` items of an idx file (images or labels)."""
+    with open(src, 'rb') as f:
+        magic, n = struct.unpack('>II', f.read(8))
+        ndim = magic & 0xFF
+        dims = struct.unpack('>' + 'I' * (ndim - 1), f.read(4 * (ndim - 1)))
+        item = 1
+        for d in dims:
+            item *= d
+        data = f.read(item * min(count, n))
+    with open(dst, 'wb') as f:
+        f.write(struct.pack('>II', magic, min(count, n)))
+        f.write(struct.pack('>' + 'I' * len(dims), *dims))
+        f.write(data)
+
+
+@pytest.fixture(scope='session')
+def fmnist_small(tmp_path_factory):
+    """The first 256 train / 128 test images of the real Fashion-MNIST."""
+    names = {'train-images-idx3-ubyte': 256, 'train-labels-idx1-ubyte': 256,
+             't10k-images-idx3-ubyte': 128, 't10k-labels-idx1-ubyte': 128}
+    if not all(os.path.exists(os.path.join(FMNIST, n)) for n in names):
+        pytest.fail(f'Fashion-MNIST missing under {FMNIST}: run '
+                    'tools/prepare_fashion_mnist.sh (make test does)')
+    out = tmp_path_factory.mktemp('fashion_mnist')
+    for name, count in names.items():
+        _write_idx_subset(os.path.join(FMNIST, name), out / name, count)
+    return str(out)
