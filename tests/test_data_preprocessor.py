@@ -125,3 +125,30 @@ def test_config_errors_are_clear():
         build(alpha=0.0)
     with pytest.raises(ValueError, match='interpolation'):
         build(interpolation='area')
+
+
+def test_padded_batch_of_different_sizes_box_stays_in_real_pixels():
+    """pseudo_collate: images of different sizes are padded bottom/right."""
+    from mmpretrain.structures import DataSample
+    pre = build(alpha=1.0)
+    sizes = [(10, 14), (12, 9)]
+
+    def batch(seed):
+        g = torch.Generator().manual_seed(seed)
+        imgs = [torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8) for h, w in sizes]
+        samples = [DataSample(metainfo={'img_shape': hw}).set_gt_label(i) for i, hw in enumerate(sizes)]
+        return {'inputs': imgs, 'data_samples': samples}
+
+    pre(batch(0), training=True)
+    pasted = 0
+    for seed in range(1, 30):
+        out = pre(batch(seed), training=True)
+        assert out['inputs'].shape[-2:] == (12, 14)
+        for s, (h, w) in zip(out['data_samples'], sizes):
+            x1, y1, x2, y2 = s.rm_box.tolist()
+            assert 0 <= x1 <= x2 <= 9 and 0 <= y1 <= y2 <= 10  # common real region
+            if s.rm_valid:
+                assert s.rm_lam == pytest.approx((x2 - x1) * (y2 - y1) / (h * w))
+                assert s.gt_score.sum().item() == pytest.approx(1.0)
+                pasted += 1
+    assert pasted > 0

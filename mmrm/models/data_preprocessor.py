@@ -25,6 +25,11 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
       the box is not empty (drives the head's consistency loss);
     - metainfo ``batch_input_shape``: (H, W) of the mixed batch.
 
+    Images of different sizes padded into one batch (``pseudo_collate``):
+    the box is drawn inside the region every image covers (from each
+    sample's ``img_shape``), never in padding, and ``rm_lam`` is the box area
+    over each image's own area.
+
     Evaluation batches are never mixed and never touch the history. The
     history is per process (per DDP rank) and is cleared by
     ``RecursiveMixHistoryHook`` at each epoch start when ``reset_each_epoch``.
@@ -77,7 +82,14 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
             raise ValueError('RecursiveMixDataPreprocessor needs labels '
                              '(gt_label) in every training data sample.')
         scores = torch.stack([s.gt_score for s in data_samples])
-        _, mixed, box, lam, num_pasted = self.recursive_mix(inputs, scores)
+        sizes = [s.metainfo.get('img_shape') for s in data_samples]
+        sizes = None if None in sizes else [tuple(hw[:2]) for hw in sizes]
+        _, mixed, box, lam, num_pasted = self.recursive_mix(
+            inputs, scores, sizes)
+        if isinstance(lam, torch.Tensor):
+            lam = lam.tolist()  # padded batch of different image sizes
+        else:
+            lam = [lam] * len(data_samples)
         rm_box = torch.tensor([box.x1, box.y1, box.x2, box.y2],
                               dtype=torch.float32).to(inputs.device,
                                                       non_blocking=True)
@@ -86,6 +98,6 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
             pasted = i < num_pasted
             sample.set_gt_score(score)
             sample.set_field(rm_box, 'rm_box')
-            sample.set_field(lam if pasted else 0.0, 'rm_lam')
+            sample.set_field(lam[i] if pasted else 0.0, 'rm_lam')
             sample.set_field(pasted, 'rm_valid')
             sample.set_metainfo({'batch_input_shape': input_shape})

@@ -16,12 +16,13 @@ and one-hot/soft labels ``y`` of shape (N, K), given the previous *mixed* batch
 import math
 import random
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
 INTERPOLATIONS = ('nearest', 'bilinear')
+LamType = Union[float, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,15 @@ def paste_history(inputs: torch.Tensor,
     return n
 
 
-def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor, lam: float,
-               num_pasted: int) -> torch.Tensor:
+def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor,
+               lam: LamType, num_pasted: int) -> torch.Tensor:
     """``(1 - lam) * scores + lam * history_scores`` for the pasted samples.
 
     Args:
         scores: (N, K) current one-hot or soft labels.
         history_scores: (M, K) mixed labels of the previous iteration.
-        lam: area fraction of the pasted box.
+        lam: area fraction of the pasted box: a float, or an (N,) tensor of
+            per-sample fractions (padded batches of different image sizes).
         num_pasted: only samples ``i < num_pasted`` are mixed.
 
     Returns:
@@ -103,6 +105,8 @@ def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor, lam: float,
     mixed = scores.clone() if scores.is_floating_point() else scores.float()
     if num_pasted > 0:
         n = num_pasted
+        if isinstance(lam, torch.Tensor):
+            lam = lam[:n, None].to(scores.dtype)
         mixed[:n] = (1.0 - lam) * scores[:n] + lam * history_scores[:n].to(
             scores.dtype)
     return mixed
@@ -140,27 +144,45 @@ class RecursiveMix:
         self.history_inputs = None
         self.history_scores = None
 
-    def __call__(self, inputs: torch.Tensor, scores: torch.Tensor
-                 ) -> Tuple[torch.Tensor, torch.Tensor, Box, float, int]:
+    def __call__(self,
+                 inputs: torch.Tensor,
+                 scores: torch.Tensor,
+                 image_sizes: Optional[Sequence[Tuple[int, int]]] = None
+                 ) -> Tuple[torch.Tensor, torch.Tensor, Box, LamType, int]:
         """Mix one batch with the history and store the result as history.
 
         Args:
             inputs: (N, C, H, W) normalised batch; pasted into in place.
             scores: (N, K) one-hot (or soft) labels.
+            image_sizes: real (h_i, w_i) of each image when the batch was
+                padded at the bottom/right to (H, W). The box is then drawn
+                inside the region all images share (min h_i, min w_i), never
+                in padding, and ``lam_i = box area / (h_i * w_i)``.
 
         Returns:
             tuple: ``(mixed_inputs (N, C, H, W), mixed_scores (N, K), box,
-            lam, num_pasted)``; ``num_pasted`` is 0 on the first iteration
+            lam, num_pasted)``; ``lam`` is a float, or an (N,) tensor when
+            ``image_sizes`` differ; ``num_pasted`` is 0 on the first iteration
             and for an empty box, where ``lam`` is 0 too.
         """
         height, width = inputs.shape[-2:]
+        region_h, region_w = height, width
+        if image_sizes is not None:
+            region_h = min(h for h, _ in image_sizes)
+            region_w = min(w for _, w in image_sizes)
         box, lam, num_pasted = Box(0, 0, 0, 0), 0.0, 0
         if self.history_inputs is not None:
-            box = sample_box(height, width, self.alpha, self.rng)
+            box = sample_box(region_h, region_w, self.alpha, self.rng)
             num_pasted = paste_history(inputs, self.history_inputs, box,
                                        self.interpolation)
-            if num_pasted:
+        if num_pasted:
+            if image_sizes is None or all(
+                    tuple(s) == (height, width) for s in image_sizes):
                 lam = box.area_fraction(height, width)
+            else:
+                lam = torch.tensor(
+                    [box.area_fraction(h, w) for h, w in image_sizes],
+                    device=scores.device)
         if not scores.is_floating_point():
             scores = scores.float()
         mixed_scores = mix_labels(scores, self.history_scores, lam,

@@ -1,4 +1,6 @@
 """``RecursiveMixHistoryHook``: clears the RM history at each epoch start."""
+import math
+
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
@@ -20,6 +22,11 @@ class RecursiveMixHistoryHook(Hook):
       previous logits on this rank, so each epoch starts with a plain batch.
       After ``--resume`` the history is empty anyway (it is not saved in the
       checkpoint), so a resumed run restarts like an epoch start.
+    - ``after_train_iter``: stops the run with ``FloatingPointError`` naming
+      the iteration when the consistency loss is NaN/Inf (a poisoned history
+      would otherwise spread to every later iteration). mmengine already
+      reads the logged losses on the host each iteration, so this adds no
+      device synchronisation.
     """
 
     priority = 'NORMAL'
@@ -45,3 +52,13 @@ class RecursiveMixHistoryHook(Hook):
             for module in model.modules():
                 if hasattr(module, 'reset_history'):
                     module.reset_history()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        value = (outputs or {}).get('loss_rm')
+        if value is not None and not math.isfinite(float(value)):
+            raise FloatingPointError(
+                f'RecursiveMix consistency loss is {float(value)} at iteration '
+                f'{runner.iter + 1} (epoch {runner.epoch + 1}): the previous '
+                'logits or the RoI features overflowed (learning rate, AMP '
+                'loss scale?).')

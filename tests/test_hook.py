@@ -1,0 +1,65 @@
+"""RecursiveMixHistoryHook on a bare model (the Runner path is in test_train_runner)."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmpretrain.registry import HOOKS, MODELS
+
+from helpers import cls_batch
+
+
+def rm_model(reset_each_epoch=True, head='RecursiveMixHead', pre='RecursiveMixDataPreprocessor'):
+    head_cfg = dict(type=head, num_classes=3, in_channels=16)
+    if head == 'LinearClsHead':
+        neck = dict(type='GlobalAveragePooling')
+    else:
+        neck = None
+    pre_cfg = dict(type=pre, num_classes=3, mean=[0.0] * 3, std=[1.0] * 3)
+    if pre == 'RecursiveMixDataPreprocessor':
+        pre_cfg['reset_each_epoch'] = reset_each_epoch
+    return MODELS.build(dict(
+        type='ImageClassifier', data_preprocessor=pre_cfg,
+        backbone=dict(type='ResNet', depth=18, stem_channels=4, base_channels=2, out_indices=(3, )),
+        neck=neck, head=head_cfg))
+
+
+def fake_runner(model, it=0, epoch=0):
+    return SimpleNamespace(model=model, iter=it, epoch=epoch)
+
+
+def test_epoch_start_resets_both_histories():
+    model = rm_model()
+    data = model.data_preprocessor(cls_batch([0, 1], 32, 32), training=True)
+    model(**data, mode='loss')
+    assert model.head.history_logits is not None
+    HOOKS.build(dict(type='RecursiveMixHistoryHook')).before_train_epoch(fake_runner(model))
+    assert model.head.history_logits is None
+    assert model.data_preprocessor.recursive_mix.history_inputs is None
+
+
+def test_no_reset_when_switched_off():
+    model = rm_model(reset_each_epoch=False)
+    data = model.data_preprocessor(cls_batch([0, 1], 32, 32), training=True)
+    model(**data, mode='loss')
+    HOOKS.build(dict(type='RecursiveMixHistoryHook')).before_train_epoch(fake_runner(model))
+    assert model.head.history_logits is not None
+
+
+@pytest.mark.parametrize('head,pre', [('LinearClsHead', 'RecursiveMixDataPreprocessor'),
+                                      ('RecursiveMixHead', 'ClsDataPreprocessor')])
+def test_half_of_rm_is_refused(head, pre):
+    model = rm_model(head=head, pre=pre)
+    with pytest.raises(ValueError, match='needs both'):
+        HOOKS.build(dict(type='RecursiveMixHistoryHook')).before_train(fake_runner(model))
+
+
+def test_matching_pair_passes():
+    HOOKS.build(dict(type='RecursiveMixHistoryHook')).before_train(fake_runner(rm_model()))
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_non_finite_consistency_loss_stops_with_iteration_number(bad):
+    hook = HOOKS.build(dict(type='RecursiveMixHistoryHook'))
+    hook.after_train_iter(fake_runner(None, it=5), 0, outputs={'loss_rm': torch.tensor(0.3)})
+    with pytest.raises(FloatingPointError, match='iteration 42'):
+        hook.after_train_iter(fake_runner(None, it=41), 0, outputs={'loss_rm': torch.tensor(bad)})
