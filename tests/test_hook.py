@@ -63,3 +63,17 @@ def test_non_finite_consistency_loss_stops_with_iteration_number(bad):
     hook.after_train_iter(fake_runner(None, it=5), 0, outputs={'loss_rm': torch.tensor(0.3)})
     with pytest.raises(FloatingPointError, match='iteration 42'):
         hook.after_train_iter(fake_runner(None, it=41), 0, outputs={'loss_rm': torch.tensor(bad)})
+
+
+def test_class_count_mismatch_is_refused():
+    model = rm_model()
+    hook = HOOKS.build(dict(type='RecursiveMixHistoryHook'))
+    dataset = SimpleNamespace(metainfo={'classes': ('a', 'b', 'c', 'd')})
+    runner = SimpleNamespace(model=model, train_dataloader=SimpleNamespace(dataset=dataset))
+    with pytest.raises(ValueError, match='num_classes=3 but the training dataset'):
+        hook.before_train(runner)
+    dataset.metainfo['classes'] = ('a', 'b', 'c')
+    hook.before_train(runner)
+    model.data_preprocessor.num_classes = 4
+    with pytest.raises(ValueError, match='RecursiveMixDataPreprocessor num_classes=4'):
+        hook.before_train(runner)

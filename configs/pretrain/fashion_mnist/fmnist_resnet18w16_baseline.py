@@ -35,7 +35,8 @@ train_dataloader = dict(
     persistent_workers=False,
     dataset=dict(
         type='FashionMNIST', data_root='data/fashion_mnist', download=False,
-        test_mode=False, pipeline=train_pipeline, indices=20000),
+        test_mode=False, pipeline=train_pipeline,
+        indices=10000),  # the first 10k of the 60k training images: CPU budget
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=256,
@@ -55,9 +56,9 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=4, T_max=3),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=3, T_max=2),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=4, val_interval=4)
+train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=3)
 val_cfg = dict()
 test_cfg = dict()
 
