@@ -46,7 +46,7 @@ def test_there_are_four_variants_per_imagenet_backbone():
 def test_config_builds_its_model(path):
     cfg = Config.fromfile(path)
     model = build_model(cfg)
-    is_rm = path.endswith('rm_in1k.py') or path.endswith('_rm.py')
+    is_rm = '-rm' in os.path.basename(path) or path.endswith('_rm.py')
     assert (type(model.head).__name__ == 'RecursiveMixHead') == is_rm
     assert (type(model.data_preprocessor).__name__ ==
             'RecursiveMixDataPreprocessor') == is_rm
@@ -109,3 +109,15 @@ def test_rm_configs_train_two_steps(name):
         assert set(losses) == {'loss', 'loss_rm'}
         seen.append(losses['loss_rm'].item())
     assert seen[0] == 0.0 and max(seen[1:]) > 0
+
+
+def test_imagenet_ablations_change_one_switch():
+    rm = load('imagenet/resnet50_8xb64-300e-rm_in1k.py')
+    shared = load('imagenet/resnet50_8xb64-300e-rm-sharedfc_in1k.py')
+    bilinear = load('imagenet/resnet50_8xb64-300e-rm-bilinear_in1k.py')
+    assert shared.model.head.share_fc is True and rm.model.head.share_fc is False
+    shared.model.head.share_fc = False
+    assert shared.model == rm.model and shared.data_preprocessor == rm.data_preprocessor
+    assert bilinear.data_preprocessor.interpolation == 'bilinear'
+    bilinear.data_preprocessor.interpolation = 'nearest'
+    assert bilinear.data_preprocessor == rm.data_preprocessor and bilinear.model == rm.model
