@@ -85,3 +85,23 @@ def test_rm_head_without_rm_preprocessor_is_refused(tmp_path, fmnist_small):
     runner = Runner.from_cfg(cfg)
     with pytest.raises(ValueError, match='needs both'):
         runner.train()
+
+
+def test_resume_starts_with_empty_history_as_documented(tmp_path, fmnist_small):
+    """The RM history is not saved in checkpoints: after --resume the first
+    iteration is plain, exactly as at an epoch start (reset_each_epoch=False
+    here, so that only the resume can empty it)."""
+    from mmrm.convert import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+    opts = {'data_preprocessor.reset_each_epoch': False, 'train_cfg.val_interval': 10}
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py',
+                   **opts, **{'train_cfg.max_epochs': 1})
+    Runner.from_cfg(cfg).train()
+    RecordHistoryAtEpochStartHook.seen = []
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py', **opts)
+    cfg.resume = True
+    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.epoch == 2 and runner.iter == 6
+    assert RecordHistoryAtEpochStartHook.seen == [(True, True)]

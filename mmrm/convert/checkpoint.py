@@ -1,0 +1,162 @@
+"""Pretraining checkpoint -> backbone-only checkpoint for mmdet / mmseg.
+
+See :func:`convert_checkpoint`. The output file is
+``{'state_dict': backbone weights, 'meta': {...}}`` and loads with
+``torch.load(path, weights_only=True)``; use it with
+``init_cfg=dict(type='StrictPretrained', checkpoint=path)`` (or mmengine's
+``Pretrained``).
+"""
+import datetime
+import os
+import os.path as osp
+import tempfile
+from collections import OrderedDict
+from typing import Mapping, Union
+
+import torch
+
+from .backbones import (_plain, adapt_resnet_stem, build_targets,
+                        describe_resnet, detect_family, resolve_backbone)
+from .errors import StrictLoadError, WrongBackboneError, format_keys
+from .keys import fill_num_batches_tracked, split_backbone, unwrap_state_dict
+from .loading import load_checkpoint_file
+from .strict_init import load_state_dict_strictly
+
+FAMILY_NAMES = {'resnet': 'ResNet', 'pvtv2': 'PVTv2', 'unknown': 'unknown'}
+
+
+def _mmrm_version() -> str:
+    try:
+        import mmrm
+        return str(getattr(mmrm, '__version__', 'unknown'))
+    except Exception:  # noqa: BLE001 - version only goes into meta
+        return 'unknown'
+
+
+def extract_backbone(src: str,
+                     backbone: Union[str, Mapping] = 'resnet50',
+                     trusted: bool = False):
+    """Read ``src`` and return its backbone weights in the target's layout.
+
+    Args:
+        src: checkpoint path (mmpretrain / official RecursiveMix / PVT).
+        backbone: preset name or backbone config dict, see
+            :func:`~mmrm.convert.backbones.resolve_backbone`.
+        trusted: allow full unpickling of ``src``.
+
+    Returns:
+        tuple: ``(state_dict, info)``; ``info`` holds ``family``, ``cfg``,
+        ``name``, ``layout``, ``dropped_keys``, ``filled_keys``.
+
+    Raises:
+        the :mod:`mmrm.convert.errors` exceptions and FileNotFoundError.
+    """
+    family, cfg, name = resolve_backbone(backbone)
+    raw = load_checkpoint_file(src, trusted=trusted)
+    state_dict = unwrap_state_dict(raw, src)
+    state_dict, layout, dropped = split_backbone(state_dict, src)
+    found = detect_family(state_dict)
+    if found != family:
+        what = describe_resnet(state_dict) if found == 'resnet' else \
+            f'{FAMILY_NAMES[found]} (first keys: ' \
+            f'{format_keys(list(state_dict)[:3], 3)})'
+        raise WrongBackboneError(
+            f'{src} holds a {what} backbone, but the target is '
+            f'{FAMILY_NAMES[family]} ({name}); pick the matching --backbone')
+    if family == 'resnet':
+        state_dict = adapt_resnet_stem(state_dict, cfg, src)
+    filled = fill_num_batches_tracked(state_dict)
+    info = dict(family=family, cfg=cfg, name=name, layout=layout,
+                dropped_keys=sorted(dropped), filled_keys=filled)
+    return state_dict, info
+
+
+def verify_backbone(state_dict: Mapping, family: str, cfg: dict,
+                    source: str) -> list:
+    """Load ``state_dict`` strictly into every verification target.
+
+    Returns:
+        names of the targets that loaded it (``['mmdet.ResNet',
+        'mmseg.ResNet']`` or ``['mmdet.PyramidVisionTransformerV2']``).
+
+    Raises:
+        StrictLoadError: with the missing/unexpected/mismatched keys.
+    """
+    names = []
+    hint = None
+    if family == 'resnet':
+        hint = f'checkpoint: {describe_resnet(state_dict)}; target: ' \
+               f'{cfg["type"]} depth {cfg["depth"]}'
+    for name, module in build_targets(family, cfg):
+        load_state_dict_strictly(module, state_dict,
+                                 f'{source} -> {name}', hint)
+        names.append(name)
+    return names
+
+
+def convert_checkpoint(src: str,
+                       dst: str,
+                       backbone: Union[str, Mapping] = 'resnet50',
+                       verify: bool = True,
+                       trusted: bool = False) -> 'OrderedDict':
+    """Convert a pretraining checkpoint into a backbone-only checkpoint.
+
+    Inputs: an mmpretrain classifier checkpoint (``backbone.*``, ``head.fc``,
+    ``head.fc_roi``, mmengine ``meta``/``message_hub``/``optimizer``), an
+    official RecursiveMix-pytorch ``.pth`` (torchvision ResNet keys with
+    ``fc``/``fc_roi``, maybe a ``module.`` prefix, maybe wrapped in
+    ``state_dict``/``model``), or an official PVTv2 release. Classifier
+    layers are dropped.
+
+    Args:
+        src: input checkpoint path.
+        dst: output path (directories are created; written atomically).
+        backbone: ``'resnet50'``, ``'pvtv2-b1'`` (see
+            :data:`~mmrm.convert.backbones.PRESETS`) or a backbone config
+            dict, e.g. ``Config.fromfile(pretrain_cfg).model.backbone``.
+        verify: build the target as mmdet's and mmseg's ResNet (or mmdet's
+            PVTv2) and load the weights strictly before saving.
+        trusted: read ``src`` with full unpickling (only for trusted files
+            that a weights-only load refuses).
+
+    Returns:
+        OrderedDict: the backbone state dict (keys without ``backbone.``).
+
+    Raises:
+        FileNotFoundError, NotACheckpointError, UnsafeCheckpointError,
+        TaskCheckpointError, WrongBackboneError, DeepStemError,
+        StrictLoadError (see :mod:`mmrm.convert.errors`).
+    """
+    state_dict, info = extract_backbone(src, backbone, trusted)
+    state_dict = OrderedDict(
+        (k, v.detach().cpu().contiguous()) for k, v in state_dict.items())
+    verified = verify_backbone(state_dict, info['family'], info['cfg'],
+                               src) if verify else []
+    meta = dict(
+        source=osp.abspath(src),
+        source_layout=info['layout'],
+        backbone=info['name'],
+        backbone_cfg=_plain(info['cfg']),
+        dropped_keys=info['dropped_keys'],
+        filled_keys=info['filled_keys'],
+        verified_with=verified,
+        mmrm_version=_mmrm_version(),
+        torch_version=str(torch.__version__),
+        time=datetime.datetime.now().isoformat(timespec='seconds'),
+    )
+    dst = osp.expanduser(dst)
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(dst)),
+                               suffix='.tmp')
+    os.close(fd)
+    try:
+        torch.save({'state_dict': state_dict, 'meta': meta}, tmp)
+        os.replace(tmp, dst)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+    return state_dict
+
+
+__all__ = ['convert_checkpoint', 'extract_backbone', 'verify_backbone',
+           'StrictLoadError']

@@ -1,0 +1,145 @@
+"""Reading checkpoints under torch >= 2.6's ``weights_only`` default.
+
+torch >= 2.6 unpickles with ``weights_only=True`` unless told otherwise: only
+tensors, containers and primitive types (plus an allow-list) may appear.
+mmengine's own checkpoints also carry its ``MessageHub`` state
+(:class:`~mmengine.logging.HistoryBuffer` objects holding numpy arrays), so a
+plain ``torch.load`` of them fails, and so does mmengine's ``--resume``.
+
+The choice made here is to *allow-list* exactly those types
+(:func:`mmengine_safe_globals`) and keep loading weights-only, never to fall
+back silently to full unpickling. Full unpickling (``trusted=True``) is an
+explicit opt-in for files the user vouches for.
+"""
+import os
+import os.path as osp
+import pickle
+import zipfile
+from typing import Any, List
+
+import numpy as np
+import torch
+
+from .errors import NotACheckpointError, UnsafeCheckpointError, format_keys
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stand-in for ``builtins.getattr`` during weights-only loads.
+
+    A pickled ``HistoryBuffer`` refers to its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. The real ``getattr`` is not
+    allow-listed (it would reach any attribute of any loaded object); this
+    one only resolves public methods of ``HistoryBuffer``.
+    """
+    from mmengine.logging import HistoryBuffer
+    if obj is HistoryBuffer and isinstance(name, str) and \
+            not name.startswith('_') and callable(
+                getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'weights-only load: refusing getattr({obj!r}, {name!r}); only '
+        f'HistoryBuffer methods are allowed')
+
+
+def mmengine_safe_globals() -> List[Any]:
+    """Types that mmengine writes into its checkpoints besides tensors.
+
+    ``message_hub.log_scalars`` holds ``HistoryBuffer`` objects whose state
+    is two numpy arrays and references to its statistics methods (pickled as
+    ``getattr(HistoryBuffer, name)``, served by a restricted stand-in);
+    ``message_hub.runtime_info`` may hold numpy scalars. Rebuilding them
+    calls no code beyond numpy's array constructor.
+
+    Returns:
+        list: objects (or ``(object, pickled_name)`` pairs) for
+        :func:`torch.serialization.add_safe_globals`.
+    """
+    from mmengine.logging import HistoryBuffer
+    safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype,
+                       (_history_buffer_getattr, 'builtins.getattr')]
+    # numpy 2 pickles arrays via numpy._core, numpy 1 via numpy.core; register
+    # the reconstruct/scalar helpers under both names.
+    from numpy._core import multiarray as _ma  # numpy >= 2 (pinned 2.2)
+    for name in ('_reconstruct', 'scalar'):
+        fn = getattr(_ma, name)
+        safe.append(fn)
+        safe.append((fn, f'numpy.core.multiarray.{name}'))
+    # every concrete dtype class (Float64DType, Int64DType, ...)
+    safe.extend(
+        getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType'))
+    return safe
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Allow-list mmengine's checkpoint types for weights-only loading in
+    this process (used by ``tools/train.py`` so that ``--resume`` works).
+
+    The allow-list is process-wide (``torch.serialization.add_safe_globals``)
+    and only adds plain data types: loading stays weights-only.
+    """
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+
+
+def _unsafe_globals(path: str) -> List[str]:
+    """Names of the non-allow-listed globals a zip checkpoint would import."""
+    try:
+        return list(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+    except Exception:  # not a zip checkpoint, or unreadable
+        return []
+
+
+def load_checkpoint_file(path: str,
+                         map_location: str = 'cpu',
+                         trusted: bool = False) -> Any:
+    """Load a checkpoint file, weights-only by default.
+
+    Args:
+        path: local file path.
+        map_location: as in :func:`torch.load`.
+        trusted: load with ``weights_only=False`` (runs arbitrary pickle code;
+            only for files you trust).
+
+    Returns:
+        whatever the file holds (normally a dict).
+
+    Raises:
+        FileNotFoundError: the path does not exist.
+        NotACheckpointError: the file is not a PyTorch checkpoint.
+        UnsafeCheckpointError: the file needs types outside the allow-list.
+    """
+    path = osp.expanduser(str(path))
+    if not osp.exists(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    if osp.isdir(path):
+        raise NotACheckpointError(f'{path} is a directory, not a checkpoint')
+    if os.path.getsize(path) == 0:
+        raise NotACheckpointError(f'{path} is empty, not a checkpoint')
+    if trusted:
+        try:
+            return torch.load(path, map_location=map_location,
+                              weights_only=False)
+        except Exception as e:  # noqa: BLE001
+            raise NotACheckpointError(
+                f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
+                f'{e})') from e
+    try:
+        with torch.serialization.safe_globals(mmengine_safe_globals()):
+            return torch.load(path, map_location=map_location,
+                              weights_only=True)
+    except Exception as e:  # noqa: BLE001
+        unsafe = _unsafe_globals(path) if zipfile.is_zipfile(path) else []
+        allowed = {f'{getattr(g, "__module__", "")}.{g.__qualname__}'
+                   for g in mmengine_safe_globals()
+                   if not isinstance(g, tuple)}
+        unsafe = [g for g in unsafe if g not in allowed]
+        if unsafe or (isinstance(e, pickle.UnpicklingError)
+                      and 'Unsupported global' in str(e)):
+            listed = format_keys(unsafe) if unsafe else str(e).splitlines()[0]
+            raise UnsafeCheckpointError(
+                f'{path} is a PyTorch checkpoint but holds pickled objects '
+                f'that a weights-only load refuses: {listed}. If you trust '
+                f'the file, load it with trusted=True (CLI: '
+                f'--trust-checkpoint), which unpickles arbitrary code.') from e
+        raise NotACheckpointError(
+            f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
+            f'{str(e).splitlines()[0] if str(e) else ""})') from e

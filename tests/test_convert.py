@@ -1,0 +1,463 @@
+"""Checkpoint converter and StrictPretrained initializer (CPU, tiny inputs).
+
+The pretraining models are the real ones, built in the test from mmrm's
+pretrain configs (RM ResNet-50 and RM PVTv2-B1 classifiers) or from
+torchvision (the official RecursiveMix-pytorch ResNet-50 layout); their
+weights are randomised so that "loaded" and "left at init" cannot coincide.
+"""
+import importlib.util
+import os.path as osp
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModule
+from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope
+
+import mmrm.convert  # noqa: F401  (registers StrictPretrained)
+from mmrm.convert import (DeepStemError, NotACheckpointError, StrictLoadError,
+                          TaskCheckpointError, UnsafeCheckpointError,
+                          WrongBackboneError, convert_checkpoint,
+                          load_checkpoint_file)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RM_R50_CFG = osp.join(ROOT, 'configs/pretrain/imagenet/'
+                      'resnet50_8xb64-300e-rm_in1k.py')
+RM_PVT_CFG = osp.join(ROOT, 'configs/pretrain/imagenet/'
+                      'pvtv2-b1_8xb64-300e-rm_in1k.py')
+FMNIST_RM_CFG = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
+                         'fmnist_resnet18w16_rm.py')
+
+
+# ----------------------------------------------------------------- helpers
+def randomize_(state_dict, seed=0):
+    """Replace every float tensor by random values (in place), count
+    buffers by random ints; returns the dict."""
+    g = torch.Generator().manual_seed(seed)
+    for k, v in state_dict.items():
+        if v.is_floating_point():
+            state_dict[k] = torch.randn(v.shape, generator=g)
+        else:
+            state_dict[k] = torch.randint(0, 1000, v.shape, generator=g,
+                                          dtype=v.dtype)
+    return state_dict
+
+
+def build_classifier(cfg_path):
+    """The pretraining model of an mmrm config (mmpretrain scope)."""
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(cfg_path)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg.model), cfg
+
+
+def save_mmengine_checkpoint(model, path, seed=0):
+    """A checkpoint shaped like mmengine's Runner.save_checkpoint output:
+    meta, state_dict, message_hub (HistoryBuffer + numpy), optimizer."""
+    state_dict = randomize_(OrderedDict(model.state_dict()), seed)
+    hub = MessageHub.get_instance(f'test_convert_hub_{seed}')
+    hub.update_scalar('train/loss', 1.5)
+    hub.update_info('iter', 3)
+    optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    torch.save(
+        dict(meta=dict(epoch=1, iter=3, cfg='model = dict()', seed=0,
+                       mmengine_version='0.10.7',
+                       dataset_meta=dict(classes=('a', 'b'))),
+             state_dict=state_dict,
+             message_hub=hub.state_dict(),
+             optimizer=optim.state_dict(),
+             param_schedulers=[]), path)
+    return state_dict
+
+
+def backbone_part(state_dict):
+    return OrderedDict((k[len('backbone.'):], v)
+                       for k, v in state_dict.items()
+                       if k.startswith('backbone.'))
+
+
+def build_det_resnet(**kwargs):
+    from mmdet.models.backbones import ResNet
+    return ResNet(**kwargs)
+
+
+def build_seg_resnet(**kwargs):
+    from mmseg.models.backbones import ResNet
+    return ResNet(**kwargs)
+
+
+def assert_module_equals(module, state_dict):
+    own = module.state_dict()
+    assert set(own) == set(state_dict)
+    for k, v in state_dict.items():
+        assert torch.equal(own[k], v), k
+
+
+# ------------------------------------------------------- shared conversions
+@pytest.fixture(scope='module')
+def rm_r50(tmp_path_factory):
+    """An RM ResNet-50 classifier checkpoint (mmengine layout), converted."""
+    tmp = tmp_path_factory.mktemp('rm_r50')
+    model, _ = build_classifier(RM_R50_CFG)
+    src, dst = str(tmp / 'epoch_300.pth'), str(tmp / 'r50_backbone.pth')
+    full = save_mmengine_checkpoint(model, src)
+    converted = convert_checkpoint(src, dst, backbone='resnet50')
+    return dict(src=src, dst=dst, full=full, converted=converted)
+
+
+# ------------------------------------------------------------ round trips
+def test_mmpretrain_rm_resnet50_roundtrip(rm_r50):
+    full, converted = rm_r50['full'], rm_r50['converted']
+    # the input really is an RM classifier with the training-only fc_roi
+    assert {'head.fc.weight', 'head.fc_roi.weight'} <= set(full)
+    # a default weights-only load refuses the mmengine checkpoint (its
+    # message hub pickles HistoryBuffer/numpy objects) ...
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+        rm_r50['src'])
+    assert 'mmengine.logging.history_buffer.HistoryBuffer' in unsafe
+    # ... the converted file does not: backbone only, with meta
+    saved = torch.load(rm_r50['dst'], map_location='cpu', weights_only=True)
+    assert set(saved) == {'state_dict', 'meta'}
+    meta = saved['meta']
+    assert meta['source_layout'] == 'mmpretrain'
+    assert meta['backbone'] == 'resnet50'
+    assert meta['verified_with'] == ['mmdet.ResNet', 'mmseg.ResNet']
+    assert 'head.fc_roi.weight' in meta['dropped_keys']
+    assert meta['mmrm_version'] != 'unknown'
+    expected = backbone_part(full)
+    assert list(saved['state_dict']) == list(converted) == list(expected)
+    assert not any(k.startswith(('backbone.', 'fc', 'head'))
+                   for k in converted)
+    for k, v in expected.items():
+        assert torch.equal(saved['state_dict'][k], v), k
+
+    # loads strictly, via the initializer, into mmdet's and mmseg's ResNet-50
+    init_cfg = dict(type='StrictPretrained', checkpoint=rm_r50['dst'])
+    for build in (build_det_resnet, build_seg_resnet):
+        backbone = build(depth=50, init_cfg=init_cfg)
+        backbone.init_weights()
+        assert_module_equals(backbone, expected)
+
+
+def test_strict_pretrained_prefix_reads_full_mmengine_checkpoint(rm_r50):
+    """prefix='backbone.' takes the backbone out of the raw pretraining
+    checkpoint, whose message hub needs the weights-only allow-list."""
+    backbone = build_det_resnet(
+        depth=50,
+        init_cfg=dict(type='StrictPretrained', checkpoint=rm_r50['src'],
+                      prefix='backbone.'))
+    backbone.init_weights()
+    assert_module_equals(backbone, backbone_part(rm_r50['full']))
+    # without the prefix the whole classifier does not fit: refused
+    bad = build_det_resnet(
+        depth=50,
+        init_cfg=dict(type='StrictPretrained', checkpoint=rm_r50['src']))
+    with pytest.raises(StrictLoadError, match='prefix="backbone."'):
+        bad.init_weights()
+
+
+@pytest.mark.parametrize('wrapper', ['state_dict', 'model'])
+def test_official_recursivemix_layout(tmp_path, wrapper):
+    """torchvision keys + fc + fc_roi, DDP `module.` prefix, wrapped like
+    the official code's `{'epoch', 'state_dict', 'optimizer'}`."""
+    import torchvision
+    tv = torchvision.models.resnet18(num_classes=10)
+    state = randomize_(OrderedDict(tv.state_dict()), seed=1)
+    state['fc_roi.weight'] = torch.randn(10, 512)
+    state['fc_roi.bias'] = torch.randn(10)
+    ddp_state = OrderedDict(('module.' + k, v) for k, v in state.items())
+    src = str(tmp_path / 'official.pth')
+    torch.save({'epoch': 300, wrapper: ddp_state,
+                'optimizer': {'state': {}, 'param_groups': []}}, src)
+    dst = str(tmp_path / 'sub' / 'r18.pth')
+    converted = convert_checkpoint(src, dst, backbone='resnet18')
+    expected = OrderedDict((k, v) for k, v in state.items()
+                           if not k.startswith(('fc.', 'fc_roi.')))
+    assert list(converted) == list(expected)
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert meta['source_layout'] == 'torchvision'
+    assert sorted(meta['dropped_keys']) == [
+        'fc.bias', 'fc.weight', 'fc_roi.bias', 'fc_roi.weight']
+    det = build_det_resnet(depth=18)
+    det.load_state_dict(converted, strict=True)
+    assert_module_equals(det, expected)
+
+
+def test_old_checkpoint_without_num_batches_tracked(tmp_path):
+    """torch < 0.4.1 checkpoints lack BN counters: filled with 0 and
+    recorded, everything else is still checked strictly."""
+    import torchvision
+    state = randomize_(OrderedDict(
+        torchvision.models.resnet18().state_dict()), seed=2)
+    nbt = [k for k in state if k.endswith('num_batches_tracked')]
+    for k in nbt:
+        del state[k]
+    src = str(tmp_path / 'old.pth')
+    torch.save(state, src)
+    converted = convert_checkpoint(src, str(tmp_path / 'o.pth'), 'resnet18')
+    assert all(converted[k].item() == 0 for k in nbt)
+    meta = torch.load(str(tmp_path / 'o.pth'), weights_only=True)['meta']
+    assert sorted(meta['filled_keys']) == sorted(nbt)
+
+
+def test_pvtv2_b1_roundtrip(tmp_path):
+    from mmdet.models.backbones import PyramidVisionTransformerV2
+    model, _ = build_classifier(RM_PVT_CFG)
+    src = str(tmp_path / 'pvt.pth')
+    full = save_mmengine_checkpoint(model, src, seed=3)
+    dst = str(tmp_path / 'pvtv2_b1.pth')
+    converted = convert_checkpoint(src, dst, backbone='pvtv2-b1')
+    expected = backbone_part(full)
+    assert list(converted) == list(expected)
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert meta['verified_with'] == ['mmdet.PyramidVisionTransformerV2']
+    # the strict-init PVTv2 (mmdet's own ignores the initializer type)
+    from mmdet.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        pvt = MODELS.build(dict(
+            type='StrictPyramidVisionTransformerV2', embed_dims=64,
+            num_layers=[2, 2, 2, 2],
+            init_cfg=dict(type='StrictPretrained', checkpoint=dst)))
+    assert isinstance(pvt, PyramidVisionTransformerV2)
+    pvt.init_weights()
+    assert_module_equals(pvt, expected)
+    # PVTv2-B1 weights are refused by a ResNet target and by PVTv2-B2
+    with pytest.raises(WrongBackboneError, match='PVTv2'):
+        convert_checkpoint(src, str(tmp_path / 'x.pth'), backbone='resnet50')
+    with pytest.raises(StrictLoadError, match='missing keys'):
+        convert_checkpoint(src, str(tmp_path / 'x.pth'), backbone='pvtv2-b2')
+    assert not osp.exists(tmp_path / 'x.pth')
+
+
+def test_backbone_config_dict_and_cli(tmp_path):
+    """The small Fashion-MNIST ResNet, target taken from its pretrain
+    config, through tools/convert_checkpoint.py."""
+    model, cfg = build_classifier(FMNIST_RM_CFG)
+    src = str(tmp_path / 'fmnist.pth')
+    full = save_mmengine_checkpoint(model, src, seed=4)
+    cli = _load_tool('convert_checkpoint')
+    dst = str(tmp_path / 'fmnist_backbone.pth')
+    assert cli.main([src, dst, '--backbone-config', FMNIST_RM_CFG]) == 0
+    saved = torch.load(dst, weights_only=True)
+    assert saved['meta']['backbone_cfg']['stem_channels'] == 16
+    expected = backbone_part(full)
+    det = build_det_resnet(depth=18, stem_channels=16, base_channels=16)
+    det.load_state_dict(saved['state_dict'], strict=True)
+    assert_module_equals(det, expected)
+    # the preset (64 channels) does not fit: exit 1, file not written
+    assert cli.main([src, str(tmp_path / 'y.pth'), '--backbone',
+                     'resnet18']) == 1
+    assert not osp.exists(tmp_path / 'y.pth')
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------ errors
+def small_resnet_state(deep_stem=False, seed=5):
+    from mmpretrain.models.backbones import ResNet, ResNetV1c
+    cls = ResNetV1c if deep_stem else ResNet
+    net = cls(depth=18, stem_channels=16, base_channels=16)
+    return randomize_(OrderedDict(net.state_dict()), seed)
+
+
+def test_not_a_checkpoint(tmp_path):
+    text = tmp_path / 'notes.pth'
+    text.write_text('this is not a checkpoint\n')
+    with pytest.raises(NotACheckpointError, match='not a PyTorch checkpoint'):
+        convert_checkpoint(str(text), str(tmp_path / 'o.pth'))
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(NotACheckpointError, match='empty'):
+        convert_checkpoint(str(empty), str(tmp_path / 'o.pth'))
+    listing = tmp_path / 'list.pth'
+    torch.save([torch.zeros(1)], str(listing))
+    with pytest.raises(NotACheckpointError, match='list'):
+        convert_checkpoint(str(listing), str(tmp_path / 'o.pth'))
+    no_tensor = tmp_path / 'meta_only.pth'
+    torch.save({'meta': {'epoch': 1}}, str(no_tensor))
+    with pytest.raises(NotACheckpointError, match='no tensors'):
+        convert_checkpoint(str(no_tensor), str(tmp_path / 'o.pth'))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        convert_checkpoint(str(tmp_path / 'missing.pth'),
+                           str(tmp_path / 'o.pth'))
+    assert not osp.exists(tmp_path / 'o.pth')
+
+
+class _Opaque:  # pickled as a custom class: refused by weights-only loads
+    pass
+
+
+def test_unsafe_pickle_needs_explicit_trust(tmp_path):
+    state = OrderedDict(('backbone.' + k, v)
+                        for k, v in small_resnet_state().items())
+    src = str(tmp_path / 'opaque.pth')
+    torch.save({'state_dict': state, 'extra': _Opaque()}, src)
+    with pytest.raises(UnsafeCheckpointError, match='_Opaque'):
+        load_checkpoint_file(src)
+    assert 'state_dict' in load_checkpoint_file(src, trusted=True)
+
+
+@pytest.mark.parametrize('task_keys', [
+    ('neck.fpn_convs.0.conv.weight', 'bbox_head.atss_cls.weight'),
+    ('rpn_head.rpn_conv.weight', 'roi_head.bbox_head.fc_cls.weight'),
+    ('decode_head.conv_seg.weight', 'auxiliary_head.conv_seg.weight'),
+])
+def test_detector_or_segmentor_checkpoint_refused(tmp_path, task_keys):
+    state = OrderedDict(('backbone.' + k, v)
+                        for k, v in small_resnet_state().items())
+    for k in task_keys:
+        state[k] = torch.randn(4, 4)
+    src = str(tmp_path / 'det.pth')
+    torch.save({'meta': {}, 'state_dict': state}, src)
+    head = task_keys[-1].split('.')[0]
+    with pytest.raises(TaskCheckpointError, match=rf'detector/segmentor.*'
+                       rf'{head}\.\*'):
+        convert_checkpoint(src, str(tmp_path / 'o.pth'), 'resnet18')
+
+
+def test_wrong_backbone(tmp_path):
+    state = small_resnet_state()
+    src = str(tmp_path / 'r18w16.pth')
+    torch.save(OrderedDict(('backbone.' + k, v) for k, v in state.items()),
+               src)
+    # ResNet weights for a PVTv2 target
+    with pytest.raises(WrongBackboneError, match='ResNet with blocks '
+                       r'\(2, 2, 2, 2\).*target is PVTv2'):
+        convert_checkpoint(src, str(tmp_path / 'o.pth'), 'pvtv2-b1')
+    # unsupported target type
+    with pytest.raises(WrongBackboneError, match='SwinTransformer'):
+        convert_checkpoint(src, str(tmp_path / 'o.pth'),
+                           dict(type='mmpretrain.SwinTransformer'))
+    # ResNet-18 (BasicBlock) weights for ResNet-50: every key listed
+    with pytest.raises(StrictLoadError) as err:
+        convert_checkpoint(src, str(tmp_path / 'o.pth'), 'resnet50')
+    assert 'layer1.0.conv3.weight' in err.value.missing
+    assert ('conv1.weight', (16, 3, 7, 7), (64, 3, 7, 7)) in \
+        err.value.mismatched
+    assert 'BasicBlock' in str(err.value)
+    # a ViT-like state dict is not taken for any ResNet
+    torch.save({'patch_embed.projection.weight': torch.randn(8, 3, 16, 16),
+                'layers.0.ln1.weight': torch.randn(8)},
+               str(tmp_path / 'vit.pth'))
+    with pytest.raises(WrongBackboneError, match='unknown'):
+        convert_checkpoint(str(tmp_path / 'vit.pth'),
+                           str(tmp_path / 'o.pth'), 'resnet50')
+    assert not osp.exists(tmp_path / 'o.pth')
+
+
+def test_deep_stem_checkpoint(tmp_path):
+    state = small_resnet_state(deep_stem=True)
+    src = str(tmp_path / 'v1c.pth')
+    torch.save({'state_dict': OrderedDict(
+        ('backbone.' + k, v) for k, v in state.items())}, src)
+    plain = dict(type='ResNet', depth=18, stem_channels=16,
+                 base_channels=16)
+    with pytest.raises(DeepStemError, match='stem.0.conv.weight'):
+        convert_checkpoint(src, str(tmp_path / 'o.pth'), plain)
+    # for a deep-stem target the mmpretrain stem is translated and loads
+    v1c = dict(plain, type='ResNetV1c')
+    converted = convert_checkpoint(src, str(tmp_path / 'o.pth'), v1c)
+    assert torch.equal(converted['stem.0.weight'], state['stem.0.conv.weight'])
+    assert torch.equal(converted['stem.4.running_var'],
+                       state['stem.1.bn.running_var'])
+    det = build_det_resnet(depth=18, stem_channels=16, base_channels=16,
+                           deep_stem=True)
+    det.load_state_dict(converted, strict=True)
+    # and a plain-stem checkpoint is refused by a deep-stem target
+    plain_src = str(tmp_path / 'plain.pth')
+    torch.save(OrderedDict(('backbone.' + k, v)
+                           for k, v in small_resnet_state().items()),
+               plain_src)
+    with pytest.raises(DeepStemError, match='plain-stem'):
+        convert_checkpoint(plain_src, str(tmp_path / 'p.pth'), v1c)
+
+
+# ------------------------------------------------------ StrictPretrained
+@pytest.fixture()
+def small_backbone_file(tmp_path):
+    state = small_resnet_state()
+    path = str(tmp_path / 'small.pth')
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    return path, state
+
+
+def _strict_resnet(checkpoint):
+    return build_det_resnet(
+        depth=18, stem_channels=16, base_channels=16,
+        init_cfg=dict(type='StrictPretrained', checkpoint=checkpoint))
+
+
+@pytest.mark.parametrize('change', ['missing', 'unexpected', 'shape'])
+def test_strict_pretrained_refuses_mismatch(small_backbone_file, tmp_path,
+                                            change):
+    path, state = small_backbone_file
+    state = OrderedDict(state)
+    if change == 'missing':
+        del state['layer2.1.bn2.weight']
+        key = 'layer2.1.bn2.weight'
+    elif change == 'unexpected':
+        state['layer5.0.conv1.weight'] = torch.randn(3, 3)
+        key = 'layer5.0.conv1.weight'
+    else:
+        state['layer3.0.conv1.weight'] = torch.randn(64, 32, 1, 1)
+        key = 'layer3.0.conv1.weight (64, 32, 1, 1) vs (64, 32, 3, 3)'
+    bad = str(tmp_path / f'bad_{change}.pth')
+    torch.save({'state_dict': state}, bad)
+    backbone = _strict_resnet(bad)
+    before = OrderedDict((k, v.clone())
+                         for k, v in backbone.state_dict().items())
+    with pytest.raises(StrictLoadError) as err:
+        backbone.init_weights()
+    assert bad in str(err.value) and key in str(err.value)
+    # nothing was half-loaded
+    assert_module_equals(backbone, before)
+
+
+def test_strict_pretrained_missing_file_stops_before_training(tmp_path):
+    """A runner-built model fails in init_weights, i.e. before any step."""
+    missing = str(tmp_path / 'nope' / 'backbone.pth')
+    backbone = _strict_resnet(missing)
+    with pytest.raises(FileNotFoundError, match=r'nope/backbone\.pth'):
+        backbone.init_weights()
+
+
+def test_strict_pretrained_registered_and_wins_over_children(
+        small_backbone_file):
+    path, state = small_backbone_file
+    # visible from the downstream scopes through the root registry
+    for scope in ('mmdet', 'mmseg', 'mmpretrain'):
+        with DefaultScope.overwrite_default_scope(scope):
+            init = WEIGHT_INITIALIZERS.build(
+                dict(type='StrictPretrained', checkpoint=path))
+        assert isinstance(init, mmrm.convert.StrictPretrainedInit)
+
+    class Child(BaseModule):
+
+        def __init__(self):
+            super().__init__(init_cfg=dict(type='Constant', val=0.,
+                                           layer='Conv2d'))
+            self.conv = nn.Conv2d(2, 2, 1)
+
+    class Parent(BaseModule):
+
+        def __init__(self, init_cfg):
+            super().__init__(init_cfg=init_cfg)
+            self.child = Child()
+
+    ref = Parent(None)
+    saved = randomize_(OrderedDict(ref.state_dict()), seed=7)
+    ckpt = osp.join(osp.dirname(path), 'parent.pth')
+    torch.save(saved, ckpt)
+    model = Parent(dict(type='StrictPretrained', checkpoint=ckpt))
+    model.init_weights()
+    # the child's own Constant(0) init did not overwrite the loaded weights
+    assert_module_equals(model, saved)
