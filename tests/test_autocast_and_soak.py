@@ -6,6 +6,7 @@ the model (preprocessor + head under ``torch.autocast``) is exercised here.
 import gc
 import os
 
+import pytest
 import torch
 from mmpretrain.registry import MODELS
 
@@ -91,3 +92,44 @@ def test_soak_3000_iterations_memory_flat_and_history_holds_no_graph():
     assert head.history_logits.grad_fn is None and not head.history_logits.requires_grad
     rm = pre.recursive_mix
     assert rm.history_inputs.grad_fn is None and rm.history_scores.grad_fn is None
+
+
+def test_overflowed_step_is_reported_and_history_of_finite_steps_stays_finite():
+    """An fp16-style overflow (inf logits) must not pass silently: the head's
+    loss_rm of the NEXT step becomes non-finite and the hook stops the run."""
+    from types import SimpleNamespace
+    from mmpretrain.registry import HOOKS
+    torch.manual_seed(0)
+    model = tiny_rm_classifier()
+    model.train()
+    hook = HOOKS.build(dict(type='RecursiveMixHistoryHook'))
+    runner = SimpleNamespace(iter=0, epoch=0)
+    for it in range(3):
+        data = model.data_preprocessor(cls_batch([0, 1, 2], 64, 64, seed=it), training=True)
+        losses = model(**data, mode='loss')
+        hook.after_train_iter(runner, it, outputs=losses)
+        runner.iter += 1
+        assert torch.isfinite(model.head.history_logits).all()
+        assert torch.isfinite(model.data_preprocessor.recursive_mix.history_inputs).all()
+    model.head.history_logits[0, 0] = float('inf')  # what an overflowed fp16 step leaves
+    for seed in range(3, 40):  # until a box is pasted (loss_rm uses the history)
+        data = model.data_preprocessor(cls_batch([0, 1, 2], 64, 64, seed=seed), training=True)
+        if data['data_samples'][0].rm_valid:
+            break
+        model.head.history_logits[0, 0] = float('inf')
+    losses = model(**data, mode='loss')
+    with pytest.raises(FloatingPointError, match=f'iteration {runner.iter + 1}'):
+        hook.after_train_iter(runner, 0, outputs=losses)
+
+
+def test_batch_of_one_and_odd_image_size():
+    torch.manual_seed(0)
+    model = tiny_rm_classifier()
+    model.train()
+    optim = torch.optim.SGD(model.parameters(), lr=0.01)
+    seen = []
+    for it in range(6):
+        losses = step(model, optim, cls_batch([it % 5], 37, 53, seed=it))
+        assert all(torch.isfinite(v) for v in losses.values())
+        seen.append(losses['loss_rm'].item())
+    assert seen[0] == 0.0 and max(seen) > 0

@@ -37,3 +37,11 @@ def test_two_process_gloo_ddp_keeps_history_per_rank(tmp_path):
     assert r0['fc_roi_sum'] == pytest.approx(r1['fc_roi_sum'], rel=1e-9)
     # each rank keeps its own history (different data on each rank)
     assert r0['history_sum'] != r1['history_sum']
+
+
+def test_ranks_with_different_last_batch_sizes_neither_hang_nor_fail(tmp_path):
+    """No drop_last: rank 0 ends with 3 images, rank 1 with 1 (history has 4)."""
+    r0, r1 = run_ddp(tmp_path, '--iters', '3', '--last-batch', '3', '1')
+    assert r0['batch'] == [4, 4, 3] and r1['batch'] == [4, 4, 1]
+    assert r0['history_len'] == [4, 4, 3] and r1['history_len'] == [4, 4, 1]
+    assert r0['weights_sum'] == pytest.approx(r1['weights_sum'], rel=1e-9)

@@ -50,7 +50,7 @@ def main():
     record = {'rank': rank, 'loss_rm': [], 'history_len': [], 'batch': []}
     for it in range(args.iters):
         size = 4 if it < args.iters - 1 else args.last_batch[rank]
-        data = cls_batch([(rank + it + i) % 10 for i in range(size)], 32, 32,
+        data = cls_batch([(rank + it + i) % 10 for i in range(size)], 64, 64,
                          channels=1, seed=1000 * rank + it)
         losses = ddp.train_step(data, optim)
         record['loss_rm'].append(float(losses['loss_rm']))
