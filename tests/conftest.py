@@ -40,3 +40,16 @@ def fmnist_small(tmp_path_factory):
     for name, count in names.items():
         _write_idx_subset(os.path.join(FMNIST, name), out / name, count)
     return str(out)
+
+
+@pytest.fixture(autouse=True)
+def _mmpretrain_default_scope():
+    """Each test starts in mmpretrain's registry scope: a Runner of an mmdet or
+    mmseg config earlier in the same worker leaves its scope as the current
+    default, which would send MODELS.build of a classifier to mmseg's registry."""
+    import uuid
+
+    from mmengine.registry import DefaultScope
+    DefaultScope.get_instance(f'mmrm-test-{uuid.uuid4().hex}',
+                              scope_name='mmpretrain')
+    yield

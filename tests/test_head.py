@@ -69,7 +69,8 @@ def test_consistency_loss_matches_hand_computation_and_uses_history():
     # the classification loss is soft cross-entropy against gt_score
     logits = head.fc(feat2.mean((2, 3)))
     ce = -(torch.stack([s.gt_score for s in s2]) * F.log_softmax(logits, 1)).sum(1).mean()
-    assert l2['loss'].item() == pytest.approx(ce.item(), rel=1e-5)
+    assert set(l2) == {'loss_cls', 'loss_rm'}
+    assert l2['loss_cls'].item() == pytest.approx(ce.item(), rel=1e-5)
     # gradients reach fc_roi, and fc gets no gradient from loss_rm
     head.zero_grad()
     l2['loss_rm'].backward()

@@ -106,7 +106,9 @@ def test_rm_configs_train_two_steps(name):
     seen = []
     for it in range(3):
         losses = model.train_step(cls_batch([it, 5, 999], 64, 64, seed=it), optim)
-        assert set(losses) == {'loss', 'loss_rm'}
+        assert set(losses) == {'loss', 'loss_cls', 'loss_rm'}
+        assert losses['loss'].item() == pytest.approx(
+            losses['loss_cls'].item() + losses['loss_rm'].item(), rel=1e-5)
         seen.append(losses['loss_rm'].item())
     assert seen[0] == 0.0 and max(seen[1:]) > 0
 

@@ -30,7 +30,7 @@ PINS=(
   "mmengine==0.10.7" "mmpretrain==1.2.0" "mmdet==3.3.0" "mmsegmentation==1.2.2"
   "ftfy" "regex" "pycocotools" "matplotlib" "pytest" "pytest-xdist"
 )
-STAMP_KEY="torch=$TORCH_VER tv=$TORCHVISION_VER mmcv=$MMCV_VER ${PINS[*]} setup=$(sha1sum "$ROOT/setup.py" | cut -c1-12)"
+STAMP_KEY="gradcam=1.5.7 torch=$TORCH_VER tv=$TORCHVISION_VER mmcv=$MMCV_VER ${PINS[*]} setup=$(sha1sum "$ROOT/setup.py" | cut -c1-12)"
 STAMP="$VENV/.mmrm-setup-stamp"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_KEY" ]]; then
@@ -74,6 +74,10 @@ log "installing mmcv from $CACHE"
 
 log "installing the OpenMMLab libraries"
 "${PIP[@]}" "mmcv==$MMCV_VER" "torch==$TORCH_VER" "torchvision==$TORCHVISION_VER" "${PINS[@]}"
+# Grad-CAM for tools/analysis/vis_cam.py, pinned without its dependency
+# resolver (a newer scikit-learn would drag in more packages)
+"${PIP[@]}" --no-deps grad-cam==1.5.7 ttach==0.0.3 scikit-learn==1.6.1 \
+  joblib==1.4.2 threadpoolctl==3.8.0
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 
 "$PY" - <<'PYCHECK'

@@ -96,8 +96,11 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
         input_shape = tuple(inputs.shape[-2:])
         for i, (sample, score) in enumerate(zip(data_samples, mixed)):
             pasted = i < num_pasted
-            sample.set_gt_score(score)
+            # set_field directly: set_gt_score re-validates every score and
+            # set_metainfo deep-copies, both per sample and per iteration
+            sample.set_field(score, 'gt_score', dtype=torch.Tensor)
             sample.set_field(rm_box, 'rm_box')
             sample.set_field(lam[i] if pasted else 0.0, 'rm_lam')
             sample.set_field(pasted, 'rm_valid')
-            sample.set_metainfo({'batch_input_shape': input_shape})
+            sample.set_field(input_shape, 'batch_input_shape',
+                             field_type='metainfo')

@@ -44,7 +44,7 @@ val_dataloader = dict(
     persistent_workers=False,
     dataset=dict(
         type='FashionMNIST', data_root='data/fashion_mnist', download=False,
-        test_mode=True, pipeline=test_pipeline),
+        split='test', test_mode=True, pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader

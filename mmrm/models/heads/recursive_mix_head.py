@@ -120,8 +120,9 @@ class RecursiveMixHead(ClsHead):
             input_shape: (H, W) of the input batch.
         """
         img_h, img_w = input_shape
-        scale = feat.new_tensor([feat.size(3) / img_w, feat.size(2) / img_h])
-        boxes = boxes.to(feat.dtype) * scale.repeat(2)
+        boxes = boxes.to(feat.dtype, copy=True)
+        boxes[:, 0::2] *= feat.size(3) / img_w  # x: columns
+        boxes[:, 1::2] *= feat.size(2) / img_h  # y: rows
         if self.legacy_transposed_roi:
             boxes = boxes[:, [1, 0, 3, 2]]
         index = torch.arange(feat.size(0), device=feat.device,
@@ -133,7 +134,11 @@ class RecursiveMixHead(ClsHead):
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
-        """Losses ``loss`` (classification) and ``loss_rm`` (consistency)."""
+        """Losses ``loss_cls`` (classification) and ``loss_rm`` (consistency).
+
+        mmengine sums every key containing ``loss`` and logs the sum as
+        ``loss``, so the two terms get names of their own.
+        """
         if 'rm_valid' not in data_samples[0]:
             raise ValueError(
                 'RecursiveMixHead got data samples without RM fields '
@@ -142,11 +147,13 @@ class RecursiveMixHead(ClsHead):
         feat = self._last_feature_map(feats)
         logits = self.fc(feat.mean(dim=(2, 3)))
         losses = self._get_loss(logits, data_samples, **kwargs)
+        losses['loss_cls'] = losses.pop('loss')
 
         boxes = torch.stack([s.rm_box for s in data_samples])
         valid = [bool(s.rm_valid) for s in data_samples]
         lams = [float(s.rm_lam) if v else 0.0 for s, v in zip(data_samples, valid)]
-        weights = logits.new_tensor(lams)
+        weights = torch.tensor(lams, dtype=logits.dtype).to(
+            logits.device, non_blocking=True)
         history = self._history_for(logits, valid)
         roi_logits = self.fc_roi(self.roi_features(
             feat, boxes, data_samples[0].metainfo['batch_input_shape']))
