@@ -6,7 +6,9 @@
 Metrics are logged and written by mmengine under the work dir
 (``work_dirs/<config name>/<timestamp>/<timestamp>.json``); ``--out`` also
 dumps the raw predictions to a pickle file. The checkpoint is loaded
-weights-only (mmengine's own checkpoint types are allow-listed).
+weights-only (mmengine's own checkpoint types are allow-listed), and must
+hold exactly the model's keys and shapes (``--allow-partial-load`` accepts a
+partial match as mmengine does).
 """
 import argparse
 import os
@@ -17,6 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmrm.convert.preflight import check_checkpoint_matches  # noqa: E402
 from mmrm.convert.runtime import (build_runner, default_work_dir,  # noqa: E402
                                   prepare_process, setup_cpu_distributed)
 
@@ -33,6 +36,10 @@ def parse_args(argv=None):
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    parser.add_argument(
+        '--allow-partial-load', action='store_true',
+        help='evaluate even if the checkpoint keys/shapes differ from the '
+        'model (mmengine loads the matching part)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -66,6 +73,13 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
+    # mmengine loads with strict=False: refuse a checkpoint that does not
+    # hold exactly the model's keys and shapes (mmrm/convert/preflight.py)
+    if not args.allow_partial_load:
+        from mmengine.model import is_model_wrapper
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        check_checkpoint_matches(model, args.checkpoint)
     if args.out is not None:
         runner.test_evaluator.metrics.append(dump_metric(cfg, args.out))
     metrics = runner.test()

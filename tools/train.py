@@ -12,6 +12,10 @@ otherwise. ``--resume`` (no value) resumes from the latest checkpoint of the
 work dir, ``--resume PATH`` from PATH; mmengine's checkpoint types are
 allow-listed so that torch's weights-only loading accepts them. Without CUDA a
 distributed launch uses the gloo backend (see mmrm/convert/runtime.py).
+Before training, missing/empty dataset paths, annotations naming missing
+images, and a ``--resume``/``load_from`` checkpoint that is unreadable or does
+not match the model stop the run (mmrm/convert/preflight.py;
+``--allow-partial-load`` accepts a partial match as mmengine does).
 """
 import argparse
 import os
@@ -22,6 +26,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from mmrm.convert.preflight import preflight  # noqa: E402
 from mmrm.convert.runtime import (build_runner, default_work_dir,  # noqa: E402
                                   prepare_process, setup_cpu_distributed)
 
@@ -35,6 +40,11 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CKPT, or (no value) from the latest checkpoint in '
         'the work dir')
+    parser.add_argument(
+        '--allow-partial-load', action='store_true',
+        help='accept a --resume/load_from checkpoint whose keys or shapes '
+        'differ from the model (mmengine loads the matching part); by '
+        'default such a checkpoint stops the run')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (CUDA)')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -94,7 +104,11 @@ def main(argv=None):
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
     runner = build_runner(cfg)
+    # dataset paths/files and the resume/load_from checkpoint, before any
+    # step (mmrm/convert/preflight.py)
+    preflight(runner, cfg, allow_partial_load=args.allow_partial_load)
     runner.train()
+    return runner
 
 
 if __name__ == '__main__':

@@ -122,8 +122,13 @@ def load_checkpoint_file(path: str,
             raise NotACheckpointError(
                 f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
                 f'{e})') from e
+    # only the types not allow-listed yet: torch's context manager removes
+    # on exit everything it was given, which would undo a process-wide
+    # allow_mmengine_checkpoints() (and break mmengine's --resume after it)
+    already = set(torch.serialization.get_safe_globals())
+    scoped = [g for g in mmengine_safe_globals() if g not in already]
     try:
-        with torch.serialization.safe_globals(mmengine_safe_globals()):
+        with torch.serialization.safe_globals(scoped):
             return torch.load(path, map_location=map_location,
                               weights_only=True)
     except Exception as e:  # noqa: BLE001
