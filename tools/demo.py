@@ -1,7 +1,7 @@
 """Train one or more pretraining configs and print where everything went.
 
-Used by ``make demo`` (tools/demo.sh): RecursiveMix, then the plain baseline
-with the same budget, on real Fashion-MNIST on the CPU.
+Used by ``make demo`` (tools/demo.sh): RecursiveMix on real Fashion-MNIST on
+the CPU (and any other configs given, e.g. the baseline on the same budget).
 
     python tools/demo.py CONFIG [CONFIG ...] [--work-root work_dirs/demo]
 """
