@@ -60,7 +60,7 @@ def rss_bytes():
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
 
-def test_soak_3000_iterations_memory_flat_and_history_holds_no_graph():
+def test_soak_2000_iterations_memory_flat_and_history_holds_no_graph():
     """Preprocessor + head + a one-layer conv 'backbone', 2000 steps."""
     torch.manual_seed(0)
     pre = MODELS.build(dict(type='RecursiveMixDataPreprocessor', num_classes=5,
