@@ -36,17 +36,30 @@ def step(model, optim, batch, autocast=False):
     return losses
 
 
-def test_bfloat16_autocast_losses_finite_and_history_float32():
+def train_steps(batches, autocast=False):
+    """A fresh tiny RM classifier trained on ``batches``; checks every loss is
+    finite, the first step has no consistency loss and a later one has.
+
+    Returns:
+        tuple: (model, losses of the last step).
+    """
     torch.manual_seed(0)
     model = tiny_rm_classifier()
     model.train()
     optim = torch.optim.SGD(model.parameters(), lr=0.01)
     rm_losses = []
-    for it in range(4):
-        losses = step(model, optim, cls_batch([it % 5, 1, 2], 64, 48, seed=it), autocast=True)
+    for batch in batches:
+        losses = step(model, optim, batch, autocast=autocast)
         assert all(torch.isfinite(v) for v in losses.values())
         rm_losses.append(losses['loss_rm'].item())
     assert rm_losses[0] == 0.0 and max(rm_losses[1:]) > 0
+    return model, losses
+
+
+def test_bfloat16_autocast_losses_finite_and_history_float32():
+    model, losses = train_steps(
+        [cls_batch([it % 5, 1, 2], 64, 48, seed=it) for it in range(4)],
+        autocast=True)
     assert losses['loss_rm'].dtype == torch.float32  # KL computed in float32
     assert model.data_preprocessor.recursive_mix.history_inputs.dtype == torch.float32
 
@@ -123,13 +136,4 @@ def test_overflowed_step_is_reported_and_history_of_finite_steps_stays_finite():
 
 
 def test_batch_of_one_and_odd_image_size():
-    torch.manual_seed(0)
-    model = tiny_rm_classifier()
-    model.train()
-    optim = torch.optim.SGD(model.parameters(), lr=0.01)
-    seen = []
-    for it in range(6):
-        losses = step(model, optim, cls_batch([it % 5], 37, 53, seed=it))
-        assert all(torch.isfinite(v) for v in losses.values())
-        seen.append(losses['loss_rm'].item())
-    assert seen[0] == 0.0 and max(seen) > 0
+    train_steps([cls_batch([it % 5], 37, 53, seed=it) for it in range(6)])
