@@ -3,8 +3,8 @@
 #   make test   the test suite
 .PHONY: setup demo test
 setup:
-	bash tools/setup_env.sh
+	bash scripts/setup_env.sh
 demo:
-	bash tools/demo.sh
+	bash demo/demo.sh
 test:
-	bash tools/run_tests.sh
+	bash scripts/run_tests.sh

@@ -39,13 +39,11 @@ import gc
 import math
 import os
 import statistics
-import sys
 import time
 from typing import Dict, List
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 METHODS = ('baseline', 'mixup', 'cutmix', 'rm')
 MEAN = [123.675, 116.28, 103.53]

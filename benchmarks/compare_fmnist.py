@@ -19,21 +19,18 @@ same table between the ``compare_fmnist`` markers of ``docs/analysis.md``.
     python benchmarks/compare_fmnist.py --train-size 60000 --epochs 30
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
-import sys
 import time
 from typing import Dict, List
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 CONFIGS = {
-    m:
-    osp.join(ROOT, 'configs', 'pretrain', 'fashion_mnist',
-             f'fmnist_resnet18w16_{m}.py')
+    m: osp.join(ROOT, 'configs', 'pretrain', 'fashion_mnist',
+                'resnet18-w16_1xb128-3e{}_fmnist-64px.py'.format(
+                    '' if m == 'baseline' else '-' + m))
     for m in ('baseline', 'mixup', 'cutmix', 'rm')
 }
 NAMES = {
@@ -86,25 +83,18 @@ def build_config(method: str, seed: int, work_dir: str, train_size: int,
 
 
 def read_curve(work_dir: str) -> Dict[str, list]:
-    """Test top-1 per epoch from the newest ``vis_data/scalars.json``.
+    """Test top-1 per epoch, from the run's logs (mmrm.report's reader).
 
     Returns:
         ``{'epoch': [...], 'top1': [...]}``.
     """
-    files = sorted(
-        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
-        raise FileNotFoundError(f'no scalars.json under {work_dir}')
-    epochs, top1 = [], []
-    with open(files[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            if 'accuracy/top1' in record:
-                epochs.append(int(record['step']))
-                top1.append(float(record['accuracy/top1']))
-    if not top1:
-        raise KeyError(f'accuracy/top1 never logged in {files[-1]}')
-    return {'epoch': epochs, 'top1': top1}
+    from mmrm.report import read_run_evaluations
+    evals = [e for e in read_run_evaluations(work_dir)
+             if 'accuracy/top1' in e.metrics]
+    if not evals:
+        raise KeyError(f'accuracy/top1 never logged under {work_dir}')
+    return {'epoch': [e.step for e in evals],
+            'top1': [e.metrics['accuracy/top1'] for e in evals]}
 
 
 def train_one(method: str, seed: int, args) -> dict:
@@ -122,14 +112,14 @@ def train_one(method: str, seed: int, args) -> dict:
                 f'{args.epochs}: use another --work-root')
         return done
     import torch
-    from mmengine.runner import Runner
+
+    from mmrm import apis
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = build_config(method, seed, work_dir, args.train_size, args.epochs,
                        args.num_workers)
     start, cpu_start = time.time(), time.process_time()
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    apis.train(cfg)  # the entry point of tools/train.py, preflight included
     seconds, cpu_seconds = time.time() - start, time.process_time() - cpu_start
     curve = read_curve(work_dir)
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -164,7 +154,7 @@ def collect(args) -> List[dict]:
 
 def results_table(results: List[dict]) -> str:
     """Markdown: method, runs, top-1 mean ± std, per-seed values, minutes."""
-    from mmrm.analysis.tables import markdown_table, mean_std
+    from mmrm.utils.markdown import markdown_table, mean_std
     by_method: Dict[str, List[dict]] = {}
     for r in results:
         by_method.setdefault(r['method'], []).append(r)

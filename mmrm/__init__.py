@@ -1,8 +1,9 @@
 """mmrm: RecursiveMix (NeurIPS 2022) for OpenMMLab.
 
 ``import mmrm`` (or ``custom_imports=dict(imports=['mmrm'])`` in a config)
-registers the RM components into mmpretrain's registries.
+registers the RM components into mmpretrain's registries, the strict
+backbones into mmdet's, and ``StrictPretrained`` into mmengine's.
 """
-__version__ = '0.1.0'
+from .version import __version__  # noqa: F401
 
 from . import convert, engine, models  # noqa: F401,E402

@@ -35,7 +35,7 @@ def fmnist_small(tmp_path_factory):
              't10k-images-idx3-ubyte': 128, 't10k-labels-idx1-ubyte': 128}
     if not all(os.path.exists(os.path.join(FMNIST, n)) for n in names):
         pytest.fail(f'Fashion-MNIST missing under {FMNIST}: run '
-                    'tools/prepare_fashion_mnist.sh (make test does)')
+                    'tools/dataset_converters/prepare_fashion_mnist.sh (make test does)')
     out = tmp_path_factory.mktemp('fashion_mnist')
     for name, count in names.items():
         _write_idx_subset(os.path.join(FMNIST, name), out / name, count)

@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from mmrm.analysis.effective_classes import (
     effective_class_counts, effective_class_curves, mixed_label_stream,
     random_label_batches, shuffled_label_batches, summary_table)
-from mmrm.analysis.mixing import (batch_augment_batches, draw_mixing_grid,
-                                  make_data_batches, nest_box,
-                                  replay_batch_augment, rm_batches, top_labels)
-from mmrm.analysis.tables import markdown_table, mean_std
+from mmrm.analysis.mixing import (batch_augment_batches, make_data_batches,
+                                  nest_box, replay_batch_augment, rm_batches)
+from mmrm.analysis.mixing_grid import draw_mixing_grid, top_labels
+from mmrm.utils.markdown import markdown_table, mean_std
 
 
 def test_effective_class_counts_per_threshold():
@@ -203,10 +203,10 @@ FMNIST = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'data',
 @pytest.mark.skipif(
     not os.path.isfile(os.path.join(FMNIST, 'train-labels-idx1-ubyte')),
     reason='run '
-    'tools/prepare_fashion_mnist.sh (tools/run_tests.sh does)')
+    'tools/dataset_converters/prepare_fashion_mnist.sh (scripts/run_tests.sh does)')
 def test_fashion_mnist_labels_are_read():
     from mmrm.analysis.effective_classes import fashion_mnist_train_labels
-    from mmrm.analysis.mixing import load_fashion_mnist
+    from mmrm.datasets import load_fashion_mnist
     labels = fashion_mnist_train_labels(FMNIST)
     assert labels.numel() == 60000
     assert torch.bincount(labels).tolist() == [6000] * 10

@@ -1,4 +1,4 @@
-"""Results -> paper tables (mmrm/report, tools/collect_results.py), on the
+"""Results -> paper tables (mmrm/report, tools/analysis_tools/collect_results.py), on the
 recorded mmengine runs of tests/data/work_dirs_fixture (see make_fixture.py
 there for how they were produced and which values they hold)."""
 import glob
@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from helpers import load_tool
 from mmrm.report import (collect_results, format_cell, load_entries,
                          load_metafile, read_run_evaluations,
                          select_evaluation)
@@ -203,11 +204,7 @@ def test_project_metafiles_are_consistent():
 
 def test_cli_writes_markdown(tmp_path, capsys):
     # in-process (a subprocess would spend its time importing torch & co.)
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'collect_results_cli', osp.join(ROOT, 'tools', 'collect_results.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('tools/analysis_tools/collect_results.py')
     out = tmp_path / 'results.md'
     cli.main(['--work-dirs', WORK_DIRS, '--tables', '5', '9', '--metafiles',
               *METAFILES, '--out', str(out)])

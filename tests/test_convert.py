@@ -5,7 +5,6 @@ pretrain configs (RM ResNet-50 and RM PVTv2-B1 classifiers) or from
 torchvision (the official RecursiveMix-pytorch ResNet-50 layout); their
 weights are randomised so that "loaded" and "left at init" cannot coincide.
 """
-import importlib.util
 import os.path as osp
 from collections import OrderedDict
 
@@ -17,6 +16,7 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
 from mmengine.registry import WEIGHT_INITIALIZERS, DefaultScope
 
+from helpers import load_tool
 import mmrm.convert  # noqa: F401  (registers StrictPretrained)
 from mmrm.convert import (DeepStemError, NotACheckpointError, StrictLoadError,
                           TaskCheckpointError, UnsafeCheckpointError,
@@ -29,7 +29,7 @@ RM_R50_CFG = osp.join(ROOT, 'configs/pretrain/imagenet/'
 RM_PVT_CFG = osp.join(ROOT, 'configs/pretrain/imagenet/'
                       'pvtv2-b1_8xb64-300e-rm_in1k.py')
 FMNIST_RM_CFG = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
-                         'fmnist_resnet18w16_rm.py')
+                         'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
 
 
 # ----------------------------------------------------------------- helpers
@@ -234,11 +234,11 @@ def test_pvtv2_b1_roundtrip(tmp_path):
 
 def test_backbone_config_dict_and_cli(tmp_path):
     """The small Fashion-MNIST ResNet, target taken from its pretrain
-    config, through tools/convert_checkpoint.py."""
+    config, through tools/model_converters/convert_checkpoint.py."""
     model, cfg = build_classifier(FMNIST_RM_CFG)
     src = str(tmp_path / 'fmnist.pth')
     full = save_mmengine_checkpoint(model, src, seed=4)
-    cli = _load_tool('convert_checkpoint')
+    cli = load_tool('tools/model_converters/convert_checkpoint.py')
     dst = str(tmp_path / 'fmnist_backbone.pth')
     assert cli.main([src, dst, '--backbone-config', FMNIST_RM_CFG]) == 0
     saved = torch.load(dst, weights_only=True)
@@ -251,14 +251,6 @@ def test_backbone_config_dict_and_cli(tmp_path):
     assert cli.main([src, str(tmp_path / 'y.pth'), '--backbone',
                      'resnet18']) == 1
     assert not osp.exists(tmp_path / 'y.pth')
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ------------------------------------------------------------------ errors

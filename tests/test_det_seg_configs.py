@@ -261,9 +261,9 @@ def test_baseline_checkpoint_name(rel):
 
 
 def test_demo_checkpoint_key_path():
-    """tools/pipeline_demo.sh sets model.backbone.init_cfg.checkpoint."""
-    for rel in ('configs/det/demo/atss_r18w16_fpn_fixture.py',
-                'configs/seg/demo/upernet_r18w16_fixture.py'):
+    """demo/pipeline_demo.sh sets model.backbone.init_cfg.checkpoint."""
+    for rel in ('configs/det/demo/atss_r18-w16-rm_fpn_5e_coco-fixture.py',
+                'configs/seg/demo/upernet_r18-w16-rm_1xb2-20i_ade20k-fixture-128x128.py'):
         cfg = copy.deepcopy(load(rel))
         cfg.merge_from_dict(
             {'model.backbone.init_cfg.checkpoint': '/x/converted.pth'})

@@ -37,12 +37,12 @@ SEG_SCALE = (192, 96)
 SEG_CROP = (96, 96)
 
 R50_CONFIGS = {
-    'atss': 'configs/det/atss/atss_r50_fpn_1x_coco_rm.py',
-    'gfl': 'configs/det/gfl/gfl_r50_fpn_1x_coco_rm.py',
-    'mask_rcnn': 'configs/det/mask_rcnn/mask-rcnn_r50_fpn_1x_coco_rm.py',
-    'htc': 'configs/det/htc/htc_r50_fpn_1x_coco_rm.py',
-    'pspnet': 'configs/seg/pspnet/pspnet_r50-d8_4xb4-80k_ade20k-512x512_rm.py',
-    'upernet': 'configs/seg/upernet/upernet_r50_8xb2-80k_ade20k-512x512_rm.py',
+    'atss': 'configs/det/atss/atss_r50-rm_fpn_1x_coco.py',
+    'gfl': 'configs/det/gfl/gfl_r50-rm_fpn_1x_coco.py',
+    'mask_rcnn': 'configs/det/mask_rcnn/mask-rcnn_r50-rm_fpn_1x_coco.py',
+    'htc': 'configs/det/htc/htc_r50-rm_fpn_1x_coco.py',
+    'pspnet': 'configs/seg/pspnet/pspnet_r50-d8-rm_4xb4-80k_ade20k-512x512.py',
+    'upernet': 'configs/seg/upernet/upernet_r50-rm_8xb2-80k_ade20k-512x512.py',
 }
 PVT_CONFIGS = {k: v.replace('_r50-d8_', '_pvtv2-b1_').replace(
     '_r50_', '_pvtv2-b1_') for k, v in R50_CONFIGS.items()}
@@ -308,7 +308,7 @@ def test_incomplete_checkpoint_stops_before_training(
 
 @pytest.fixture(scope='module')
 def demo_ckpt(tmp_path_factory):
-    cfg = 'configs/pretrain/fashion_mnist/fmnist_resnet18w16_rm.py'
+    cfg = 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py'
     backbone = Config.fromfile(osp.join(REPO, cfg)).model.backbone
     d = tmp_path_factory.mktemp('demo')
     src, dst = str(d / 'pretrain.pth'), str(d / 'r18w16_backbone.pth')
@@ -318,10 +318,10 @@ def demo_ckpt(tmp_path_factory):
     return dst, original
 
 
-@pytest.mark.parametrize('rel', ['configs/det/demo/atss_r18w16_fpn_fixture.py',
-                                 'configs/seg/demo/upernet_r18w16_fixture.py'])
+@pytest.mark.parametrize('rel', ['configs/det/demo/atss_r18-w16-rm_fpn_5e_coco-fixture.py',
+                                 'configs/seg/demo/upernet_r18-w16-rm_1xb2-20i_ade20k-fixture-128x128.py'])
 def test_demo_config_runs_on_fixture(rel, demo_ckpt, tmp_path):
-    """The demo configs as tools/pipeline_demo.sh uses them: only the
+    """The demo configs as demo/pipeline_demo.sh uses them: only the
     checkpoint (``model.backbone.init_cfg.checkpoint``) and work_dir set."""
     ckpt, original = demo_ckpt
     cfg = Config.fromfile(osp.join(REPO, rel))

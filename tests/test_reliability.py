@@ -11,7 +11,6 @@ demo configs.
 Bad inputs: each must stop the run with an error naming the problem, before
 any training step (see docs/checks.md).
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -22,28 +21,22 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
+from helpers import load_tool
+from mmrm import apis
 from mmrm.convert import (NotACheckpointError, StrictLoadError,
                           convert_checkpoint, load_checkpoint_file)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASELINE = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
-                    'fmnist_resnet18w16_baseline.py')
-RM = osp.join(ROOT, 'configs/pretrain/fashion_mnist/fmnist_resnet18w16_rm.py')
-DET = osp.join(ROOT, 'configs/det/demo/atss_r18w16_fpn_fixture.py')
-SEG = osp.join(ROOT, 'configs/seg/demo/upernet_r18w16_fixture.py')
+                    'resnet18-w16_1xb128-3e_fmnist-64px.py')
+RM = osp.join(ROOT, 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
+DET = osp.join(ROOT, 'configs/det/demo/atss_r18-w16-rm_fpn_5e_coco-fixture.py')
+SEG = osp.join(ROOT, 'configs/seg/demo/upernet_r18-w16-rm_1xb2-20i_ade20k-fixture-128x128.py')
 COCO = osp.join(ROOT, 'tests/data/coco_fixture')
 ADE = osp.join(ROOT, 'tests/data/ade_fixture')
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mmrm_tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train_tool = _load_tool('train')
+train_tool = load_tool('tools/train.py')
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -108,19 +101,15 @@ def _clone(obj):
 
 
 def train(argv, hooks=(), mutate=None):
-    """tools/train.py's main with extra hooks / config edits."""
+    """tools/train.py's arguments, through mmrm.apis.train as the tool
+    runs them, with extra hooks / config edits."""
     args = train_tool.parse_args(argv)
-    train_tool.prepare_process()
-    cfg = train_tool.build_cfg(args)
+    cfg = train_tool.cfg_from_args(args)
     cfg.log_level = 'WARNING'
     if mutate is not None:
         mutate(cfg)
-    runner = train_tool.build_runner(cfg)
-    for h in hooks:
-        runner.register_hook(h)
-    train_tool.preflight(runner, cfg, args.allow_partial_load)
-    runner.train()
-    return runner
+    return apis.train(cfg, allow_partial_load=args.allow_partial_load,
+                      extra_hooks=hooks)
 
 
 def assert_same(a, b, path='root'):
@@ -420,7 +409,7 @@ def test_checkpoint_of_another_architecture_is_refused(
     assert runner.iter == 1
     # tools/test.py refuses it as well (mmengine would evaluate a model
     # whose RoI classifier is random)
-    test_tool = _load_tool('test')
+    test_tool = load_tool('tools/test.py')
     with pytest.raises(StrictLoadError, match='head.fc_roi.weight'):
         test_tool.main([RM, baseline_ckpt, '--work-dir', str(tmp_path / 't'),
                         '--cfg-options', *argv[argv.index('--cfg-options')

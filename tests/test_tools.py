@@ -6,7 +6,6 @@ single-process ``--resume`` of the distributed pretrain run and
 ``tools/test.py`` on the resumed checkpoint.
 """
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -22,12 +21,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from helpers import load_tool
 from mmrm.convert import load_checkpoint_file
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PY = sys.executable
-FMNIST_RM_CFG = 'configs/pretrain/fashion_mnist/fmnist_resnet18w16_rm.py'
-DET_DEMO_CFG = 'configs/det/demo/atss_r18w16_fpn_fixture.py'
+FMNIST_RM_CFG = 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py'
+DET_DEMO_CFG = 'configs/det/demo/atss_r18-w16-rm_fpn_5e_coco-fixture.py'
 
 
 def free_port() -> int:
@@ -48,21 +48,13 @@ def run(cmd, timeout=400, **env):
     return out
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def fmnist_root(tmp_path_factory):
-    """Fashion-MNIST as prepared by tools/prepare_fashion_mnist.sh."""
+    """Fashion-MNIST as prepared by tools/dataset_converters/prepare_fashion_mnist.sh."""
     root = osp.join(ROOT, 'data', 'fashion_mnist')
     if not osp.isfile(osp.join(root, 'train-images-idx3-ubyte')):
         root = str(tmp_path_factory.mktemp('fashion_mnist'))
-        run(['bash', 'tools/prepare_fashion_mnist.sh', root])
+        run(['bash', 'tools/dataset_converters/prepare_fashion_mnist.sh', root])
     return root
 
 
@@ -177,23 +169,23 @@ def test_dist_train_detector_two_processes(tmp_path):
 
 def test_train_cli_options(tmp_path):
     """tools/train.py's config handling, in-process (no run)."""
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     cfg_path = osp.join(ROOT, FMNIST_RM_CFG)
-    cfg = train.build_cfg(train.parse_args([cfg_path, '--amp']))
-    assert cfg.work_dir == osp.join('./work_dirs', 'fmnist_resnet18w16_rm')
+    cfg = train.cfg_from_args(train.parse_args([cfg_path, '--amp']))
+    assert cfg.work_dir == osp.join('./work_dirs', 'resnet18-w16_1xb128-3e-rm_fmnist-64px')
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.launcher == 'none' and not cfg.get('resume', False)
     ckpt = tmp_path / 'epoch_3.pth'
     ckpt.write_bytes(b'x')
-    cfg = train.build_cfg(train.parse_args(
+    cfg = train.cfg_from_args(train.parse_args(
         [cfg_path, '--resume', str(ckpt), '--work-dir', str(tmp_path),
          '--cfg-options', 'train_cfg.max_epochs=7']))
     assert cfg.resume and cfg.load_from == str(ckpt)
     assert cfg.work_dir == str(tmp_path) and cfg.train_cfg.max_epochs == 7
-    cfg = train.build_cfg(train.parse_args([cfg_path, '--resume']))
+    cfg = train.cfg_from_args(train.parse_args([cfg_path, '--resume']))
     assert cfg.resume is True and cfg.load_from is None
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        train.build_cfg(train.parse_args(
+        train.cfg_from_args(train.parse_args(
             [cfg_path, '--resume', str(tmp_path / 'nope.pth')]))
 
 
@@ -204,7 +196,7 @@ def test_cpu_distributed_setup_rewrites_wrapper():
         pytest.skip('CPU-only code path')
     import torch.distributed as dist
 
-    from mmrm.convert.runtime import setup_cpu_distributed
+    from mmrm.apis import setup_cpu_distributed
     cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     setup_cpu_distributed(cfg, 'none')
     assert 'model_wrapper_cfg' not in cfg and not dist.is_initialized()

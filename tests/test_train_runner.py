@@ -55,7 +55,7 @@ def scalars(work_dir):
 
 def test_rm_trains_logs_both_losses_and_resets_history_each_epoch(tmp_path, fmnist_small):
     RecordHistoryAtEpochStartHook.seen = []
-    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py')
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
     cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -72,7 +72,7 @@ def test_rm_trains_logs_both_losses_and_resets_history_each_epoch(tmp_path, fmni
 
 def test_history_kept_across_epochs_when_reset_is_off(tmp_path, fmnist_small):
     RecordHistoryAtEpochStartHook.seen = []
-    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py',
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
                    **{'data_preprocessor.reset_each_epoch': False})
     cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
     Runner.from_cfg(cfg).train()
@@ -80,7 +80,7 @@ def test_history_kept_across_epochs_when_reset_is_off(tmp_path, fmnist_small):
 
 
 def test_rm_head_without_rm_preprocessor_is_refused(tmp_path, fmnist_small):
-    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py')
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
     cfg.data_preprocessor = dict(num_classes=10, mean=[72.94] * 3, std=[90.02] * 3)
     runner = Runner.from_cfg(cfg)
     with pytest.raises(ValueError, match='needs both'):
@@ -94,11 +94,11 @@ def test_resume_starts_with_empty_history_as_documented(tmp_path, fmnist_small):
     from mmrm.convert import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
     opts = {'data_preprocessor.reset_each_epoch': False, 'train_cfg.val_interval': 10}
-    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py',
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
                    **opts, **{'train_cfg.max_epochs': 1})
     Runner.from_cfg(cfg).train()
     RecordHistoryAtEpochStartHook.seen = []
-    cfg = tiny_cfg(tmp_path, fmnist_small, 'fmnist_resnet18w16_rm.py', **opts)
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py', **opts)
     cfg.resume = True
     cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
     runner = Runner.from_cfg(cfg)

@@ -8,20 +8,14 @@ Metrics are logged and written by mmengine under the work dir
 dumps the raw predictions to a pickle file. The checkpoint is loaded
 weights-only (mmengine's own checkpoint types are allow-listed), and must
 hold exactly the model's keys and shapes (``--allow-partial-load`` accepts a
-partial match as mmengine does).
+partial match as mmengine does). Everything runs through
+:func:`mmrm.apis.test`.
 """
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.config import Config, DictAction  # noqa: E402
-
-from mmrm.convert.preflight import check_checkpoint_matches  # noqa: E402
-from mmrm.convert.runtime import (build_runner, default_work_dir,  # noqa: E402
-                                  prepare_process, setup_cpu_distributed)
+from mmengine.config import DictAction
 
 
 def parse_args(argv=None):
@@ -45,6 +39,8 @@ def parse_args(argv=None):
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error('--out must be a .pkl/.pickle file')
+    if not osp.isfile(args.config):
+        parser.error(f'config file not found: {args.config}')
     if not osp.isfile(args.checkpoint):
         parser.error(f'checkpoint not found: {args.checkpoint}')
     return args
@@ -61,29 +57,13 @@ def dump_metric(cfg, out_file: str):
 
 def main(argv=None):
     args = parse_args(argv)
-    prepare_process()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = default_work_dir(args.config)
-    cfg.load_from = args.checkpoint
-    setup_cpu_distributed(cfg, args.launcher)
-    runner = build_runner(cfg)
-    # mmengine loads with strict=False: refuse a checkpoint that does not
-    # hold exactly the model's keys and shapes (mmrm/convert/preflight.py)
-    if not args.allow_partial_load:
-        from mmengine.model import is_model_wrapper
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
-        check_checkpoint_matches(model, args.checkpoint)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(dump_metric(cfg, args.out))
-    metrics = runner.test()
-    return metrics
+    from mmrm.apis import build_cfg, test
+    cfg = build_cfg(args.config, work_dir=args.work_dir,
+                    cfg_options=args.cfg_options, launcher=args.launcher)
+    extra = [dump_metric(cfg, args.out)] if args.out is not None else []
+    return test(cfg, args.checkpoint,
+                allow_partial_load=args.allow_partial_load,
+                extra_metrics=extra)
 
 
 if __name__ == '__main__':

@@ -100,16 +100,9 @@ def shuffled_label_batches(labels: torch.Tensor,
 
 def fashion_mnist_train_labels(
         data_root: str = 'data/fashion_mnist') -> torch.Tensor:
-    """The 60,000 training labels of Fashion-MNIST, read with mmpretrain's
-    idx reader (files as ``tools/prepare_fashion_mnist.sh`` lays them out)."""
-    import os.path as osp
-
-    from mmpretrain.datasets.mnist import read_label_file
-    path = osp.join(data_root, 'train-labels-idx1-ubyte')
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{path} not found: run tools/prepare_fashion_mnist.sh first')
-    return read_label_file(path)
+    """The 60,000 training labels of Fashion-MNIST."""
+    from mmrm.datasets import read_fashion_mnist
+    return read_fashion_mnist(data_root, 'train')[1]
 
 
 def mixed_label_stream(method: str,

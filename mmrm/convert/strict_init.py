@@ -112,7 +112,7 @@ class StrictPretrainedInit:
             raise FileNotFoundError(
                 f'StrictPretrained: checkpoint file not found: '
                 f'{self.checkpoint} (convert a pretraining checkpoint with '
-                f'tools/convert_checkpoint.py first)')
+                f'tools/model_converters/convert_checkpoint.py first)')
         raw = load_checkpoint_file(self.checkpoint, self.map_location)
         state_dict = unwrap_state_dict(raw, self.checkpoint)
         if self.prefix:
@@ -137,7 +137,7 @@ class StrictPretrainedInit:
         hint = None
         if any(re.match(r'^(backbone|head|neck)\.', k) for k in state_dict):
             hint = ('the file looks like a whole model; convert it with '
-                    'tools/convert_checkpoint.py or set prefix="backbone."')
+                    'tools/model_converters/convert_checkpoint.py or set prefix="backbone."')
         load_state_dict_strictly(module, state_dict, what, hint)
         _mark_initialized(module)
         if hasattr(module, '_params_init_info'):

@@ -18,7 +18,7 @@ import glob
 import json
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 SELECT_MODES = ('last', 'best')
 
@@ -91,6 +91,46 @@ def _read_test_result(path: str, notes: List[str]) -> List[dict]:
     return [data] if isinstance(data, dict) else []
 
 
+def _scalars_file(ts_dir: str) -> Optional[str]:
+    """``vis_data/scalars.json`` of a run, else ``vis_data/<ts>.json`` (never
+    both: they hold the same lines); None when the run logged nothing."""
+    ts = osp.basename(osp.normpath(ts_dir))
+    for name in ('scalars.json', f'{ts}.json'):
+        path = osp.join(ts_dir, 'vis_data', name)
+        if osp.isfile(path):
+            return path
+    return None
+
+
+def read_scalars(run_dir: str,
+                 notes: Optional[List[str]] = None) -> List[Tuple[str, dict]]:
+    """Every logged line (training and validation) of every run under
+    ``work_dirs/<stem>``, chronological: ``(file, record)`` pairs."""
+    notes = [] if notes is None else notes
+    lines = []
+    for ts_dir in sorted(glob.glob(osp.join(glob.escape(run_dir), '*', ''))):
+        path = _scalars_file(ts_dir)
+        if path is not None:
+            lines += [(path, r) for r in _read_json_lines(path, notes)]
+    return lines
+
+
+def last_metric(run_dir: str, key: str) -> float:
+    """The last value of ``key`` logged under ``work_dirs/<stem>``.
+
+    Raises:
+        FileNotFoundError: no run under ``run_dir`` logged anything.
+        KeyError: ``key`` was never logged.
+    """
+    lines = read_scalars(run_dir)
+    if not lines:
+        raise FileNotFoundError(f'no scalars.json under {run_dir}')
+    values = [r[key] for _, r in lines if key in r]
+    if not values:
+        raise KeyError(f'{key} was never logged under {run_dir}')
+    return float(values[-1])
+
+
 def read_run_evaluations(
         run_dir: str,
         notes: Optional[List[str]] = None) -> List[Evaluation]:
@@ -104,12 +144,10 @@ def read_run_evaluations(
     """
     notes = [] if notes is None else notes
     evaluations: List[Evaluation] = []
-    for ts_dir in sorted(glob.glob(osp.join(run_dir, '*', ''))):
+    for ts_dir in sorted(glob.glob(osp.join(glob.escape(run_dir), '*', ''))):
         ts = osp.basename(osp.normpath(ts_dir))
-        scalars = osp.join(ts_dir, 'vis_data', 'scalars.json')
-        if not osp.isfile(scalars):
-            scalars = osp.join(ts_dir, 'vis_data', f'{ts}.json')
-        if osp.isfile(scalars):
+        scalars = _scalars_file(ts_dir)
+        if scalars is not None:
             for record in _read_json_lines(scalars, notes):
                 if _is_evaluation(record):
                     step = record.get('step')

@@ -37,7 +37,7 @@ def main():
     register_all_modules()
     root = os.path.join(os.path.dirname(__file__), '..', '..')
     cfg = Config.fromfile(os.path.join(
-        root, 'configs/pretrain/fashion_mnist/fmnist_resnet18w16_rm.py'))
+        root, 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py'))
     torch.manual_seed(0)  # same initial weights on every rank
     random.seed(100 + rank)  # different boxes per rank
     model_cfg = cfg.model.copy()

@@ -1,9 +1,21 @@
-"""Backbones that mmpretrain lacks, registered into mmpretrain's ``MODELS``.
+"""Backbones that mmpretrain / mmdet lack.
 
-* ``PyramidNet`` -- additive-widening PyramidNet for CIFAR (RM Tables 1-4).
-* ``DenseNet_CIFAR`` -- mmpretrain's DenseNet with a 3x3 stride-1 CIFAR stem.
+* ``PyramidNet`` -- additive-widening PyramidNet for CIFAR (RM Tables 1-4),
+  mmpretrain ``MODELS``.
+* ``DenseNet_CIFAR`` -- mmpretrain's DenseNet with a 3x3 stride-1 CIFAR stem,
+  mmpretrain ``MODELS``.
+* ``StrictPyramidVisionTransformerV2`` -- mmdet's PVTv2 that honours
+  ``StrictPretrained``, mmdet ``MODELS`` (registered when mmdet is installed).
 """
 from .densenet_cifar import DenseNet_CIFAR
 from .pyramidnet import PyramidNet, pyramid_widths
 
-__all__ = ['PyramidNet', 'DenseNet_CIFAR', 'pyramid_widths']
+try:  # mmdet is optional for mmrm's pretraining part
+    from .strict_pvt import StrictPyramidVisionTransformerV2
+except ImportError:  # pragma: no cover
+    StrictPyramidVisionTransformerV2 = None
+
+__all__ = [
+    'PyramidNet', 'DenseNet_CIFAR', 'pyramid_widths',
+    'StrictPyramidVisionTransformerV2'
+]

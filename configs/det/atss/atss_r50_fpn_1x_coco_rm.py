@@ -1,8 +1,0 @@
-# ATSS + FPN: the recipe of
-# atss_r50_fpn_1x_coco_baseline.py,
-# initialised from the rm backbone.
-_base_ = './atss_r50_fpn_1x_coco_baseline.py'
-
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/resnet50_rm_backbone.pth')))

@@ -1,8 +1,0 @@
-# GFL + FPN: the recipe of
-# gfl_r50_fpn_1x_coco_baseline.py,
-# initialised from the cutmix backbone.
-_base_ = './gfl_r50_fpn_1x_coco_baseline.py'
-
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/resnet50_cutmix_backbone.pth')))

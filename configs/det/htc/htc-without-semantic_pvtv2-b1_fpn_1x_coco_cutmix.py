@@ -1,8 +1,0 @@
-# HTC + FPN without the semantic branch: the recipe of
-# htc-without-semantic_pvtv2-b1_fpn_1x_coco_baseline.py,
-# initialised from the cutmix backbone.
-_base_ = './htc-without-semantic_pvtv2-b1_fpn_1x_coco_baseline.py'
-
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/pvtv2-b1_cutmix_backbone.pth')))

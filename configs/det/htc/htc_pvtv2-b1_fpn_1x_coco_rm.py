@@ -1,8 +1,0 @@
-# HTC + FPN with the semantic branch: the recipe of
-# htc_pvtv2-b1_fpn_1x_coco_baseline.py,
-# initialised from the rm backbone.
-_base_ = './htc_pvtv2-b1_fpn_1x_coco_baseline.py'
-
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/pvtv2-b1_rm_backbone.pth')))

@@ -1,0 +1,8 @@
+# HTC + FPN with the semantic branch: the recipe of
+# htc_r50-baseline_fpn_1x_coco.py,
+# initialised from the rm backbone.
+_base_ = './htc_r50-baseline_fpn_1x_coco.py'
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(checkpoint='checkpoints/resnet50_rm_backbone.pth')))

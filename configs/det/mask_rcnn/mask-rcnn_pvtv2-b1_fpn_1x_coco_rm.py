@@ -1,8 +1,0 @@
-# Mask R-CNN + FPN: the recipe of
-# mask-rcnn_pvtv2-b1_fpn_1x_coco_baseline.py,
-# initialised from the rm backbone.
-_base_ = './mask-rcnn_pvtv2-b1_fpn_1x_coco_baseline.py'
-
-model = dict(
-    backbone=dict(
-        init_cfg=dict(checkpoint='checkpoints/pvtv2-b1_rm_backbone.pth')))

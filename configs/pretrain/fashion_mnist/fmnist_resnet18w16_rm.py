@@ -1,9 +1,0 @@
-# CPU demo: Fashion-MNIST + RecursiveMix (alpha 0.5, omega 0.1 as the paper's
-# small-image recipes).
-_base_ = ['./fmnist_resnet18w16_baseline.py', '../_base_/rm.py']
-custom_imports = _base_.rm_custom_imports
-data_preprocessor = _base_.rm_data_preprocessor
-model = dict(
-    neck=None,
-    head=dict(_base_.rm_head, num_classes=10, in_channels=128, omega=0.1))
-custom_hooks = _base_.rm_custom_hooks

@@ -1,0 +1,82 @@
+# CPU demo of the fine-tuning stage: UperNet on the tiny ADE20K-format fixture
+# (tests/data/ade_fixture: 2 training / 2 validation images, ADE20K's 150
+# classes, of which `tree` and `animal` occur), from the small ResNet-18 (16
+# base channels, plain 7x7 stem) pretrained on Fashion-MNIST by
+# configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py and converted to a
+# backbone-only checkpoint. Point it at your converted checkpoint with
+#   --cfg-options model.backbone.init_cfg.checkpoint=PATH
+# Optimizer as the official UperNet run (AdamW 1e-4, poly to 0); not a paper
+# recipe otherwise: 128x128 crops, narrow heads, BN, 20 iterations.
+_base_ = 'mmseg::upernet/upernet_r50_4xb4-80k_ade20k-512x512.py'
+
+custom_imports = dict(imports=['mmrm'], allow_failed_imports=False)
+
+data_root = 'tests/data/ade_fixture'
+crop_size = (128, 128)
+img_scale = (256, 128)
+max_iters = 20
+backbone_checkpoint = 'checkpoints/resnet18-w16_rm_backbone.pth'
+norm_cfg = dict(type='BN', requires_grad=True)
+
+model = dict(
+    pretrained=None,
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        stem_channels=16,
+        base_channels=16,
+        norm_cfg=norm_cfg,
+        init_cfg=dict(type='StrictPretrained',
+                      checkpoint=backbone_checkpoint)),
+    decode_head=dict(
+        in_channels=[16, 32, 64, 128], channels=64, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=64, channels=32, norm_cfg=norm_cfg))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+optimizer = dict(
+    _delete_=True, type='AdamW', lr=0.0001, weight_decay=0.0001)
+optim_wrapper = dict(optimizer=optimizer)
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=5), checkpoint=dict(interval=max_iters))
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))

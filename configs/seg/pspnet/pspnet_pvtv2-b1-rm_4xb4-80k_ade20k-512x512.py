@@ -1,0 +1,8 @@
+# PSPNet, ADE20K 512x512, 80k iterations: the recipe of
+# pspnet_pvtv2-b1-baseline_4xb4-80k_ade20k-512x512.py,
+# initialised from the rm backbone.
+_base_ = './pspnet_pvtv2-b1-baseline_4xb4-80k_ade20k-512x512.py'
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(checkpoint='checkpoints/pvtv2-b1_rm_backbone.pth')))

@@ -1,0 +1,8 @@
+# UperNet, ADE20K 512x512, 80k iterations: the recipe of
+# upernet_r50-baseline_8xb2-80k_ade20k-512x512.py,
+# initialised from the cutmix backbone.
+_base_ = './upernet_r50-baseline_8xb2-80k_ade20k-512x512.py'
+
+model = dict(
+    backbone=dict(
+        init_cfg=dict(checkpoint='checkpoints/resnet50_cutmix_backbone.pth')))

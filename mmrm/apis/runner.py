@@ -1,0 +1,146 @@
+"""The one way mmrm runs a config: ``tools/train.py``, ``tools/test.py``, the
+demos and the benchmarks all go through :func:`train` / :func:`test`.
+
+* :func:`prepare_process` imports ``mmrm`` (registers the RM components and
+  ``StrictPretrained``) and allow-lists mmengine's checkpoint types for torch
+  >= 2.6's weights-only loading, so that ``--resume`` / ``load_from`` of
+  mmengine checkpoints work without unpickling arbitrary code;
+* :func:`build_cfg` applies the command-line options to a config;
+* :func:`train` builds the Runner, runs the preflight checks
+  (:mod:`mmrm.apis.preflight`) and trains; :func:`test` refuses a checkpoint
+  that does not match the model, then evaluates. Without CUDA a distributed
+  launch uses gloo (:mod:`mmrm.apis.distributed`).
+"""
+import os.path as osp
+import sys
+from typing import Optional, Sequence
+
+
+def prepare_process() -> None:
+    """Import mmrm and allow-list mmengine's checkpoint types for
+    weights-only loading (process-wide)."""
+    import mmrm  # noqa: F401
+    from mmrm.convert import allow_mmengine_checkpoints
+    allow_mmengine_checkpoints()
+
+
+def default_work_dir(config_path: str) -> str:
+    """``work_dirs/<config stem>`` (relative to the current directory)."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def build_cfg(config, work_dir: Optional[str] = None,
+              cfg_options: Optional[dict] = None, launcher: str = 'none',
+              resume: Optional[str] = None, amp: bool = False,
+              auto_scale_lr: bool = False):
+    """Config from a file (or a ``Config``) and the command-line options.
+
+    Args:
+        config (str | Config): config file or an already loaded config.
+        work_dir: overrides the config's; default ``work_dirs/<stem>``.
+        cfg_options: ``--cfg-options`` key/values, merged last but one.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        resume: ``'auto'`` (latest checkpoint of the work dir) or a path.
+        amp: switch the optimizer wrapper to ``AmpOptimWrapper``.
+        auto_scale_lr: enable ``auto_scale_lr`` (needs its base batch size).
+    """
+    from mmengine.config import Config
+    if isinstance(config, Config):
+        cfg, path = config, config.filename or 'config.py'
+    else:
+        cfg, path = Config.fromfile(config), config
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(path)
+    if amp:
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('[mmrm] AMP is already enabled in the config',
+                  file=sys.stderr)
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if auto_scale_lr:
+        asl = cfg.get('auto_scale_lr', None)
+        if not asl or 'base_batch_size' not in asl:
+            raise RuntimeError('--auto-scale-lr needs auto_scale_lr.'
+                               'base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume: no such checkpoint: {resume}')
+        cfg.resume = True
+        cfg.load_from = resume
+    return cfg
+
+
+def build_runner(cfg):
+    """Runner from the config (``runner_type`` respected)."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
+def _bare_model(runner):
+    from mmengine.model import is_model_wrapper
+    return runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+
+
+def train(cfg, allow_partial_load: bool = False,
+          extra_hooks: Sequence = ()):
+    """Build the Runner of ``cfg`` (from :func:`build_cfg`), run the preflight
+    checks and train.
+
+    Args:
+        cfg (Config): the run's config.
+        allow_partial_load: accept a ``--resume``/``load_from`` checkpoint
+            that does not match the model (mmengine's behaviour).
+        extra_hooks: hook objects registered before training (benchmarks).
+
+    Returns:
+        The Runner, after training.
+    """
+    from .distributed import setup_cpu_distributed
+    from .preflight import preflight
+    prepare_process()
+    setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
+    runner = build_runner(cfg)
+    preflight(runner, cfg, allow_partial_load=allow_partial_load)
+    for hook in extra_hooks:
+        runner.register_hook(hook)
+    runner.train()
+    return runner
+
+
+def test(cfg, checkpoint: str, allow_partial_load: bool = False,
+         extra_metrics: Sequence = ()):
+    """Evaluate ``checkpoint`` with ``cfg``'s test loop.
+
+    mmengine loads with ``strict=False``: a checkpoint that does not hold
+    exactly the model's keys and shapes is refused
+    (:func:`~mmrm.apis.preflight.check_checkpoint_matches`) unless
+    ``allow_partial_load``.
+
+    Returns:
+        dict: the metrics.
+    """
+    from .distributed import setup_cpu_distributed
+    from .preflight import check_checkpoint_matches
+    prepare_process()
+    cfg.load_from = checkpoint
+    setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
+    runner = build_runner(cfg)
+    if not allow_partial_load:
+        check_checkpoint_matches(_bare_model(runner), checkpoint)
+    for metric in extra_metrics:
+        runner.test_evaluator.metrics.append(metric)
+    return runner.test()

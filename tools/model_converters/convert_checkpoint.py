@@ -1,0 +1,76 @@
+"""Convert a pretraining checkpoint into a backbone checkpoint for mmdet/mmseg.
+
+    python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50|pvtv2-b1
+        [--backbone-config PRETRAIN_CONFIG] [--no-verify] [--trust-checkpoint]
+
+SRC: an mmpretrain checkpoint from configs/pretrain (``epoch_300.pth``) or an
+official RecursiveMix-pytorch ``.pth``. DST: the backbone-only file
+(``{'state_dict', 'meta'}``, loadable with ``weights_only=True``) for
+``init_cfg=dict(type='StrictPretrained', checkpoint=DST)``.
+``--backbone-config`` takes the target from a pretrain config's
+``model.backbone`` (e.g. the small Fashion-MNIST ResNet) instead of a preset.
+Exit status 1 with a one-line reason when the input does not fit.
+"""
+import argparse
+import sys
+
+from mmrm.convert import CheckpointError, PRESETS, convert_checkpoint
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='pretraining checkpoint -> mmdet/mmseg backbone '
+        'checkpoint')
+    parser.add_argument('src', help='input checkpoint (mmpretrain or official '
+                        'RecursiveMix-pytorch)')
+    parser.add_argument('dst', help='output backbone checkpoint')
+    parser.add_argument('--backbone', default='resnet50',
+                        choices=sorted(PRESETS),
+                        help='target backbone preset (default: resnet50)')
+    parser.add_argument('--backbone-config', metavar='CONFIG',
+                        help='take the target backbone from CONFIG\'s '
+                        'model.backbone (overrides --backbone)')
+    parser.add_argument('--no-verify', dest='verify', action='store_false',
+                        help='skip the strict loading into mmdet/mmseg '
+                        'backbones')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load SRC with full unpickling (weights_only='
+                        'False); only for files you trust')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    backbone = args.backbone
+    if args.backbone_config:
+        from mmengine.config import Config
+        cfg = Config.fromfile(args.backbone_config)
+        backbone = cfg.get('model', {}).get('backbone')
+        if backbone is None:
+            print(f'error: {args.backbone_config} has no model.backbone',
+                  file=sys.stderr)
+            return 1
+        backbone = backbone.to_dict() if hasattr(backbone, 'to_dict') \
+            else dict(backbone)
+    try:
+        state_dict = convert_checkpoint(
+            args.src, args.dst, backbone=backbone, verify=args.verify,
+            trusted=args.trust_checkpoint)
+    except (CheckpointError, FileNotFoundError) as e:
+        print(f'error: {type(e).__name__}: {e}', file=sys.stderr)
+        return 1
+    n_params = sum(v.numel() for k, v in state_dict.items()
+                   if not k.endswith('num_batches_tracked'))
+    import torch
+    meta = torch.load(args.dst, map_location='cpu', weights_only=True)['meta']
+    verified = ', '.join(meta['verified_with']) or 'not verified (--no-verify)'
+    print(f'converted {args.src} ({meta["source_layout"]}) -> {args.dst}\n'
+          f'  backbone {meta["backbone"]}: {len(state_dict)} tensors, '
+          f'{n_params / 1e6:.2f}M parameters\n'
+          f'  dropped: {len(meta["dropped_keys"])} non-backbone tensors\n'
+          f'  strict load: {verified}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

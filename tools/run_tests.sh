@@ -1,9 +1,0 @@
-#!/usr/bin/env bash
-# Set the project up if needed (idempotent), fetch the real test data, run pytest.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-bash tools/setup_env.sh
-bash tools/prepare_fashion_mnist.sh >/dev/null
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
-exec .venv/bin/python -m pytest tests -n "${PYTEST_WORKERS:-2}" --durations=15 -q "$@"
