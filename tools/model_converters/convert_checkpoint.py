@@ -1,50 +1,81 @@
 """Convert a pretraining checkpoint into a backbone checkpoint for mmdet/mmseg.
 
-    python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50|pvtv2-b1
-        [--backbone-config PRETRAIN_CONFIG] [--no-verify] [--trust-checkpoint]
+    python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50
+    python tools/model_converters/convert_checkpoint.py SRC DST \
+        --backbone-config PRETRAIN_CONFIG     [--no-verify] [--trust-checkpoint]
 
 SRC: an mmpretrain checkpoint from configs/pretrain (``epoch_300.pth``) or an
 official RecursiveMix-pytorch ``.pth``. DST: the backbone-only file
 (``{'state_dict', 'meta'}``, loadable with ``weights_only=True``) for
 ``init_cfg=dict(type='StrictPretrained', checkpoint=DST)``.
-``--backbone-config`` takes the target from a pretrain config's
-``model.backbone`` (e.g. the small Fashion-MNIST ResNet) instead of a preset.
-Exit status 1 with a one-line reason when the input does not fit.
+``--backbone`` names a preset of a standard width (e.g. resnet50,
+pvtv2-b1; an unknown name lists them all); ``--backbone-config`` takes the target from the pretraining
+config's ``model.backbone`` instead, for any other shape (e.g. the
+Fashion-MNIST ResNet-18 with 16 base channels). Exit status 2 for a missing
+file or an unknown preset, 1 when the input does not fit the target (the
+first line of the message names the difference, e.g. the base width).
 """
 import argparse
+import os.path as osp
 import sys
 
-from mmrm.convert import CheckpointError, PRESETS, convert_checkpoint
 
-
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='pretraining checkpoint -> mmdet/mmseg backbone '
-        'checkpoint')
+        'checkpoint',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('src', help='input checkpoint (mmpretrain or official '
                         'RecursiveMix-pytorch)')
     parser.add_argument('dst', help='output backbone checkpoint')
     parser.add_argument('--backbone', default='resnet50',
-                        choices=sorted(PRESETS),
-                        help='target backbone preset (default: resnet50)')
+                        help='target backbone preset of a standard width, '
+                        'e.g. resnet18, resnet50, pvtv2-b1 (an unknown name '
+                        'lists them all)')
     parser.add_argument('--backbone-config', metavar='CONFIG',
-                        help='take the target backbone from CONFIG\'s '
-                        'model.backbone (overrides --backbone)')
+                        help='take the target backbone from the pretraining '
+                        'CONFIG\'s model.backbone (overrides --backbone); '
+                        'needed for a non-standard width such as the '
+                        'Fashion-MNIST ResNet-18 with 16 base channels')
     parser.add_argument('--no-verify', dest='verify', action='store_false',
                         help='skip the strict loading into mmdet/mmseg '
                         'backbones')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load SRC with full unpickling (weights_only='
                         'False); only for files you trust')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    """Options, with the paths checked (before any heavy import)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.src):
+        parser.error(f'checkpoint not found: {args.src}')
+    if args.backbone_config and not osp.isfile(args.backbone_config):
+        parser.error(f'--backbone-config: config file not found: '
+                     f'{args.backbone_config}')
+    if osp.isdir(args.dst):
+        parser.error(f'DST is a folder, give a file path: {args.dst}')
+    if args.backbone_config:
+        return args
+    from mmrm.convert import PRESETS
+    if args.backbone.lower().replace('_', '-') not in PRESETS:
+        parser.error(f'--backbone: unknown preset {args.backbone!r}; choose '
+                     f'one of {", ".join(PRESETS)}, or --backbone-config')
+    return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmrm.convert import CheckpointError, convert_checkpoint
     backbone = args.backbone
     if args.backbone_config:
         from mmengine.config import Config
-        cfg = Config.fromfile(args.backbone_config)
+
+        from mmrm.apis.quiet import known_harmless_warnings_filtered
+        with known_harmless_warnings_filtered():
+            cfg = Config.fromfile(args.backbone_config)
         backbone = cfg.get('model', {}).get('backbone')
         if backbone is None:
             print(f'error: {args.backbone_config} has no model.backbone',

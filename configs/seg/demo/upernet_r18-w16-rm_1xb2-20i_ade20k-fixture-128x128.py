@@ -9,7 +9,8 @@
 # recipe otherwise: 128x128 crops, narrow heads, BN, 20 iterations.
 _base_ = 'mmseg::upernet/upernet_r50_4xb4-80k_ade20k-512x512.py'
 
-custom_imports = dict(imports=['mmrm'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmrm', 'mmrm.evaluation'], allow_failed_imports=False)
 
 data_root = 'tests/data/ade_fixture'
 crop_size = (128, 128)
@@ -63,6 +64,9 @@ val_dataloader = dict(
     persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mIoU as IoUMetric; the per-class table lists the classes present (2 of 150)
+val_evaluator = dict(type='PresentClassIoUMetric')
+test_evaluator = val_evaluator
 
 optimizer = dict(
     _delete_=True, type='AdamW', lr=0.0001, weight_decay=0.0001)
