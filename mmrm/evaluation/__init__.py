@@ -1,8 +1,5 @@
-"""Evaluation helpers registered into the downstream libraries.
-
-Imported on demand (it imports mmseg), e.g. in a config:
-``custom_imports = dict(imports=['mmrm', 'mmrm.evaluation'])``.
-"""
+"""Evaluation metrics registered into the downstream libraries on
+``import mmrm`` (:class:`PresentClassIoUMetric` into mmseg's ``METRICS``)."""
 from .present_class_iou import PresentClassIoUMetric
 
 __all__ = ['PresentClassIoUMetric']

@@ -9,8 +9,7 @@
 # recipe otherwise: 128x128 crops, narrow heads, BN, 20 iterations.
 _base_ = 'mmseg::upernet/upernet_r50_4xb4-80k_ade20k-512x512.py'
 
-custom_imports = dict(
-    imports=['mmrm', 'mmrm.evaluation'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmrm'], allow_failed_imports=False)
 
 data_root = 'tests/data/ade_fixture'
 crop_size = (128, 128)
