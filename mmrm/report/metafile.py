@@ -12,14 +12,13 @@ list is accepted too); each entry looks like::
       Results:
         - Task: Image Classification
           Dataset: ImageNet-1k
-          Metrics: {top1_err: 20.80, top5_err: 5.42}
+          Metrics: {top1_err: ..., top5_err: ...}
 
-Values are the paper's numbers as printed, in the convention of
-:mod:`mmrm.report` (classification: ``top1_err`` / ``top5_err``; COCO / ADE20K:
-the keys mmengine logs, in percent). The detector / segmentor family of an
-entry is matched against ``Metadata.Method`` / ``Architecture`` /
-``Detector`` / ``Segmentor``, ``In Collection`` and the name of the folder
-holding the metafile (``configs/det/atss/metafile.yml`` -> ``atss``).
+Values are the paper's numbers as printed, in the convention stated in
+:mod:`mmrm.report`. The detector / segmentor family of an entry is matched
+against ``Metadata.Method`` / ``Architecture`` / ``Detector`` /
+``Segmentor``, ``In Collection`` and the name of the folder holding the
+metafile (``configs/det/atss/metafile.yml`` -> ``atss``).
 """
 import glob
 import os.path as osp

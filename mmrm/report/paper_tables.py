@@ -173,7 +173,8 @@ def check_tables(tables: Sequence[str]) -> List[str]:
 
 def format_cell(ours: Optional[float], paper: Optional[float],
                 precision: int = 2) -> str:
-    """``'20.90 / 20.80 (+0.10)'``; a missing side is "—", no diff then."""
+    """``'1.25 / 1.00 (+0.25)'`` (ours / paper (ours - paper)); a missing
+    side is "—", no diff then."""
     if ours is None and paper is None:
         return MISSING
     fmt = f'{{:.{precision}f}}'

@@ -8,9 +8,9 @@
 
 Reads every run folder under --work-dirs (``<run>/<timestamp>/vis_data/
 scalars.json`` and the ``<timestamp>/<timestamp>.json`` of tools/test.py) and
-prints markdown tables in the layout of paper Tables 1-5 (classification,
-top-1 / top-5 error), 7-8 (COCO AP) and 9 (ADE20K mIoU), each cell "ours /
-paper (ours - paper)", with the paper's numbers from the metafiles
+prints markdown tables in the layout of paper Tables 1-5 (classification),
+7-8 (COCO) and 9 (ADE20K), in the paper's units (see mmrm/report), each cell
+"ours / paper (ours - paper)", with the paper's numbers from the metafiles
 (``configs/**/metafile.yml``). ``work_dirs/<config stem>`` fills the rows of
 that config (``<config stem>-seed*`` are averaged with it); then every run
 found is listed with the cells it filled or why it was ignored, and the runs
