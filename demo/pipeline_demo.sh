@@ -77,7 +77,7 @@ run_logged "$WORK/pretrain.log" \
     "train_dataloader.dataset.indices=$N_TRAIN" "train_cfg.max_epochs=$EPOCHS" \
     "train_cfg.val_interval=$EPOCHS" "val_dataloader.dataset.indices=1000" \
     "param_scheduler.1.end=$EPOCHS" "param_scheduler.1.T_max=$(( EPOCHS - 1 ))" \
-    default_hooks.logger.interval=20
+    default_hooks.logger.interval=10
 PRE_CKPT="$(cat "$WORK/pretrain/last_checkpoint")"
 PRE_TOP1="$(metric "$WORK/pretrain" accuracy/top1)"
 PRE_LOSS="$(metric "$WORK/pretrain" loss)"

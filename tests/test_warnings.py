@@ -45,6 +45,41 @@ def test_only_the_known_warnings_are_filtered():
         'UserWarning: `broadcast_buffers` is deprecated']
 
 
+def test_module_restricted_filters_match_only_that_module():
+    """The generic torch message is filtered only when mmpretrain's MNIST
+    reader triggers it (torch warns once per process, so the filter is
+    checked with explicit warnings)."""
+    text = 'The given NumPy array is not writable, and PyTorch ...'
+
+    def warn_from(module):
+        with known_harmless_warnings_filtered():
+            warnings.warn_explicit(text, UserWarning, 'x.py', 1,
+                                   module=module)
+
+    assert _messages(lambda: warn_from('mmpretrain.datasets.mnist')) == []
+    assert _messages(lambda: warn_from('my_project.data')) == [
+        f'UserWarning: {text}']
+
+
+def test_mmdet_num_anchors_warning_is_filtered():
+    from mmdet.models.dense_heads import ATSSHead
+
+    def build():
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            ATSSHead(num_classes=2, in_channels=32, feat_channels=32,
+                     stacked_convs=1, anchor_generator=dict(
+                         type='AnchorGenerator', ratios=[1.0],
+                         octave_base_scale=8, scales_per_octave=1,
+                         strides=[8]))
+
+    def build_filtered():
+        with known_harmless_warnings_filtered():
+            build()
+
+    assert any('num_anchors' in m for m in _messages(build))
+    assert not any('num_anchors' in m for m in _messages(build_filtered))
+
+
 def test_loading_an_inheriting_config_shows_no_pkg_resources_warning():
     """`_base_ = 'mmseg::...'` makes mmengine import and reload
     pkg_resources: the warning comes without the filter, not with it."""

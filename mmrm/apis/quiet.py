@@ -1,6 +1,7 @@
 """Known-harmless third-party warnings that mmrm's own set-up triggers,
-filtered by their exact message only where mmrm triggers them (explained
-in docs/pipeline.md, "Warnings you will not see"):
+filtered by their exact message (and, where the message is generic, the
+module that warns) only while mmrm builds and runs a config; explained in
+docs/pipeline.md, "Warnings mmrm filters, and why they are harmless":
 
 * setuptools' ``pkg_resources is deprecated as an API`` (twice per config
   load): mmengine's config inheritance (``_base_ = 'mmdet::...'``) asks
@@ -10,15 +11,23 @@ in docs/pipeline.md, "Warnings you will not see"):
   mmengine's DDP wrapper passes ``broadcast_buffers=False`` (BN statistics
   stay per rank, as in every OpenMMLab repository). RM's history is not a
   registered buffer (plain attributes of the preprocessor and head), so DDP
-  syncs none of it either way.
+  syncs none of it either way;
+* mmdet's ``num_anchors is deprecated`` (its own anchor heads call it);
+* torch's ``The given NumPy array is not writable`` from mmpretrain's
+  (Fashion-)MNIST reader, which wraps the read-only file buffer in a tensor
+  that nothing writes to.
 """
 import contextlib
 import warnings
 
-#: ``(category, message regex)`` of each filtered warning
+#: ``(category, message regex, module regex)`` of each filtered warning
 KNOWN_HARMLESS = (
-    (UserWarning, r'pkg_resources is deprecated as an API'),
-    (FutureWarning, r'`broadcast_buffers` is deprecated'),
+    (UserWarning, r'pkg_resources is deprecated as an API', ''),
+    (FutureWarning, r'`broadcast_buffers` is deprecated', ''),
+    (UserWarning, r'DeprecationWarning: `num_anchors` is deprecated',
+     r'mmdet\.'),
+    (UserWarning, r'The given NumPy array is not writable',
+     r'mmpretrain\.datasets\.mnist'),
 )
 
 
@@ -26,7 +35,7 @@ KNOWN_HARMLESS = (
 def known_harmless_warnings_filtered():
     """Within the block, ignore the :data:`KNOWN_HARMLESS` warnings."""
     with warnings.catch_warnings():
-        for category, message in KNOWN_HARMLESS:
+        for category, message, module in KNOWN_HARMLESS:
             warnings.filterwarnings('ignore', message=message,
-                                    category=category)
+                                    category=category, module=module)
         yield

@@ -140,7 +140,8 @@ def train(cfg, allow_partial_load: bool = False,
     preflight(runner, cfg, allow_partial_load=allow_partial_load)
     for hook in extra_hooks:
         runner.register_hook(hook)
-    runner.train()
+    with known_harmless_warnings_filtered():
+        runner.train()
     return runner
 
 
@@ -166,4 +167,5 @@ def test(cfg, checkpoint: str, allow_partial_load: bool = False,
         check_checkpoint_matches(_bare_model(runner), checkpoint)
     for metric in extra_metrics:
         runner.test_evaluator.metrics.append(metric)
-    return runner.test()
+    with known_harmless_warnings_filtered():
+        return runner.test()
