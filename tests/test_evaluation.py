@@ -1,6 +1,6 @@
 """PresentClassIoUMetric: mmseg's IoUMetric, with a per-class table of the
-classes present in the ground truth or the predictions (what the ADE20K
-fixture configs print), and the very same summary metrics."""
+classes in the ground truth and one line for those only predicted (what the
+ADE20K fixture configs print), and the very same summary metrics."""
 import os.path as osp
 
 import pytest
@@ -30,16 +30,21 @@ def _results():
 
 
 def _evaluate(metric, monkeypatch):
-    """``(metrics, class names of the printed per-class table)``."""
+    """``(metrics, class names of the printed per-class table, the lines
+    printed after the table)``."""
     from mmseg.evaluation.metrics import iou_metric
+
+    from mmrm.evaluation import present_class_iou
     printed = []
-    monkeypatch.setattr(iou_metric, 'print_log',
-                        lambda msg, *a, **k: printed.append(str(msg)))
+    for module in (iou_metric, present_class_iou):
+        monkeypatch.setattr(module, 'print_log',
+                            lambda msg, *a, **k: printed.append(str(msg)))
     metric.dataset_meta = dict(classes=CLASSES)
     metrics = metric.compute_metrics(_results())
-    rows = [line.split('|')[1].strip() for line in printed[-1].splitlines()
-            if line.startswith('|')]
-    return metrics, rows[1:]  # without the header row
+    table = max(range(len(printed)), key=lambda i: printed[i].count('|'))
+    rows = [line.split('|')[1].strip()
+            for line in printed[table].splitlines() if line.startswith('|')]
+    return metrics, rows[1:], printed[table + 1:]  # rows without the header
 
 
 def test_table_lists_present_classes_and_summary_is_unchanged(monkeypatch):
@@ -47,10 +52,13 @@ def test_table_lists_present_classes_and_summary_is_unchanged(monkeypatch):
 
     from mmrm.evaluation import PresentClassIoUMetric
     kwargs = dict(iou_metrics=['mIoU', 'mDice', 'mFscore'])
-    stock, stock_rows = _evaluate(IoUMetric(**kwargs), monkeypatch)
-    present, rows = _evaluate(PresentClassIoUMetric(**kwargs), monkeypatch)
+    stock, stock_rows, _ = _evaluate(IoUMetric(**kwargs), monkeypatch)
+    present, rows, after = _evaluate(PresentClassIoUMetric(**kwargs),
+                                     monkeypatch)
     assert stock_rows == list(CLASSES)
-    assert rows == ['tree', 'sky', 'animal']
+    assert rows == ['tree', 'animal']
+    assert after == ['1 more classes predicted but absent from the ground '
+                     'truth (IoU 0 each, counted in the means): sky']
     assert present == pytest.approx(stock, nan_ok=True)
     # tree 7/11, sky 0/3, animal 4/6 (IoU %, mean over the present)
     assert present['mIoU'] == pytest.approx(
@@ -63,9 +71,9 @@ def test_with_nan_to_num_every_class_counts(monkeypatch):
     from mmseg.evaluation import IoUMetric
 
     from mmrm.evaluation import PresentClassIoUMetric
-    stock, _ = _evaluate(IoUMetric(nan_to_num=0), monkeypatch)
-    present, rows = _evaluate(PresentClassIoUMetric(nan_to_num=0),
-                              monkeypatch)
+    stock, _, _ = _evaluate(IoUMetric(nan_to_num=0), monkeypatch)
+    present, rows, _ = _evaluate(PresentClassIoUMetric(nan_to_num=0),
+                                 monkeypatch)
     assert rows == list(CLASSES) and present == stock
 
 

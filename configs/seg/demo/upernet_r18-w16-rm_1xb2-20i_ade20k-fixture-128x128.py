@@ -58,7 +58,7 @@ val_dataloader = dict(
     batch_size=1,
     dataset=dict(train_dataloader['dataset'], pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# mIoU as IoUMetric; the per-class table lists the classes present (2 of 150)
+# IoUMetric's numbers; the per-class table lists the ground-truth classes
 val_evaluator = dict(type='PresentClassIoUMetric')
 test_evaluator = val_evaluator
 
