@@ -199,11 +199,11 @@ def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
     with locked(osp.join(folder, '.build.lock'),
                 'waiting for the mmcv build running in the background '
                 f"(log: {osp.join(folder, 'build.log')})"):
+        for stale in glob.glob(osp.join(folder, '.build-*')):
+            shutil.rmtree(stale, ignore_errors=True)  # of a killed builder
         wheel = cached_wheel(folder)
         if wheel:
             return wheel
-        for stale in glob.glob(osp.join(folder, '.build-*')):
-            shutil.rmtree(stale, ignore_errors=True)  # of a killed builder
         env = dict(os.environ, **plan['build_env'])
         if cuda_home:
             env['CUDA_HOME'] = cuda_home

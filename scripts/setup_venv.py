@@ -53,9 +53,9 @@ NO_DEPS = ['grad-cam==1.5.7', 'ttach==0.0.3', 'scikit-learn==1.6.1',
 class Venv:
     """The venv's files and the commands run in it (replaceable in tests)."""
 
-    def __init__(self, path: str, cache_root: str):
+    def __init__(self, path: str, cache_root: str, python: str = None):
         self.path = path
-        self.python = osp.join(path, 'bin', 'python')
+        self.python = python or osp.join(path, 'bin', 'python')
         self.cache_root = cache_root
 
     def file(self, name: str) -> str:
@@ -76,6 +76,21 @@ class Venv:
         for name in names:
             if osp.lexists(self.file(name)):
                 os.remove(self.file(name))
+
+    def installed_mmcv(self) -> Optional[str]:
+        """The cache key of the installed mmcv build (``.mmrm-mmcv``),
+        ``'lite'``, ``'unknown'`` (an mmcv with ops that this script did not
+        record, e.g. from an older set-up) or None."""
+        mark = self.read(MMCV_MARK)
+        if mark:
+            return mark
+        out = subprocess.run(
+            [self.python, '-c', 'import importlib.metadata as m\n'
+             'for d in ("mmcv", "mmcv-lite"):\n'
+             '    try: m.version(d); print(d); break\n'
+             '    except m.PackageNotFoundError: pass'],
+            capture_output=True, text=True).stdout.strip()
+        return {'mmcv': 'unknown', 'mmcv-lite': 'lite'}.get(out)
 
     def pip(self, args: List[str]) -> None:
         subprocess.run([self.python, '-m', 'pip', *args, '-q',
@@ -160,18 +175,21 @@ def setup(venv: Venv, key: str, quick: bool = False) -> str:
         log(mmcv_plan.describe(plan))
         folder = osp.join(venv.cache_root, plan['cache_key'])
         wheel = cached_wheel(folder)
-        installed = venv.read(MMCV_MARK)
+        installed = venv.installed_mmcv()
+        # quick: leave the ops build to the background (any mmcv serves RM
+        # pretraining; without one, mmcv-lite)
+        later = quick and installed != plan['cache_key'] and not wheel
         cuda_home = None
         if installed != plan['cache_key'] and not wheel:
             cuda_home = venv.toolchain(plan)
-        if quick and installed is None:
+        if later and installed is None:
             venv.pip(['install', MMCV_LITE])
             venv.write(MMCV_MARK, 'lite')
         log('installing the OpenMMLab libraries and mmrm')
         venv.pip(['install', *TORCH, *PINS])
         venv.pip(['install', '--no-deps', *NO_DEPS])
         venv.pip(['install', '--no-deps', '--no-build-isolation', '-e', ROOT])
-        if quick and installed != plan['cache_key'] and not wheel:
+        if later:
             venv.check(['-c', 'import mmrm, mmpretrain'])
             venv.write(QUICK_STAMP, key)
             if not build_running(folder):

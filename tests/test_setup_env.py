@@ -259,6 +259,12 @@ class FakeVenv(setup_venv.Venv):
         self.calls, self.seconds, self.fail_on = [], seconds, fail_on
         self.builder = None
 
+    unrecorded_mmcv = False  # an mmcv with ops from an older set-up
+
+    def installed_mmcv(self):
+        mark = self.read('.mmrm-mmcv')
+        return mark or ('unknown' if self.unrecorded_mmcv else None)
+
     def pip(self, args):
         self.calls.append(' '.join(args))
         if self.fail_on and self.fail_on in ' '.join(args):
@@ -333,6 +339,40 @@ def test_interrupted_swap_leaves_no_stamp_and_is_redone(tmp_path):
     assert setup_venv.setup(venv, 'k1', quick=True) == 'full'  # wheel cached
     assert venv.read('.mmrm-setup-stamp') == 'k1'
     assert _count(cache) == 1
+
+
+def test_quick_stage_keeps_an_mmcv_with_ops_it_did_not_install(tmp_path):
+    """A venv from an older set-up (mmcv with ops, no record): the quick
+    stage must not lay mmcv-lite over it; the full stage swaps it."""
+    venv = FakeVenv(str(tmp_path / 'venv'), str(tmp_path / 'cache'), 0.2)
+    venv.unrecorded_mmcv = True
+    assert setup_venv.setup(venv, 'k1', quick=True) == 'quick'
+    assert not any('mmcv-lite==' in c for c in venv.calls)
+    venv.builder.join()
+    assert setup_venv.setup(venv, 'k1') == 'full'
+    assert 'uninstall -y mmcv-lite mmcv' in venv.calls
+    assert venv.read('.mmrm-mmcv') == CPU_PLAN['cache_key']
+
+
+def test_quick_stage_with_a_cached_wheel_installs_it_at_once(tmp_path):
+    cache = str(tmp_path / 'cache')
+    mmcv_build.build(CPU_PLAN, osp.join(cache, CPU_PLAN['cache_key']),
+                     make_wheel=_slow_wheel(seconds=0.1))
+    venv = FakeVenv(str(tmp_path / 'venv'), cache)
+    assert setup_venv.setup(venv, 'k1', quick=True) == 'full'
+    assert not any('mmcv-lite==' in c for c in venv.calls)
+    assert venv.builder is None
+
+
+def test_installed_mmcv_is_read_from_the_record_else_from_the_venv(tmp_path):
+    import importlib.metadata as md
+    venv = setup_venv.Venv(str(tmp_path), str(tmp_path), sys.executable)
+    dists = {d.metadata['Name'].lower() for d in md.distributions()}
+    want = 'unknown' if 'mmcv' in dists else (
+        'lite' if 'mmcv-lite' in dists else None)
+    assert venv.installed_mmcv() == want
+    venv.write('.mmrm-mmcv', 'lite')
+    assert venv.installed_mmcv() == 'lite'
 
 
 def test_full_stage_on_a_fresh_venv_builds_in_the_foreground(tmp_path):
