@@ -68,7 +68,8 @@ def test_cpu_mode_runs_ops_and_the_benchmark_cli_and_skips_dist(
     ratios = table10['rm_vs_cutmix']
     # read out of the benchmark's table: finite, and RM's extra RoI head
     # counts in training only
-    assert all(math.isfinite(v) and v > 0 for v in ratios.values()), ratios
+    assert all(math.isfinite(ratios[k]) and ratios[k] > 0 for k in (
+        'time', 'memory', 'params_train', 'params_deploy')), ratios
     assert ratios['params_train'] > ratios['params_deploy']
     assert steps['dist']['status'] == 'skipped'
     assert 'needs 2' in steps['dist']['summary']
@@ -96,3 +97,20 @@ def test_a_failing_step_fails_the_command_and_the_rest_still_run(
     assert code == 1
     assert steps['table10']['status'] == 'FAIL'
     assert steps['ops']['status'] == 'ok'
+
+
+def test_table10_reads_the_benchmarks_json_schema(monkeypatch, tmp_path):
+    """The benchmark's --json layout (documented in its module doc): RM's
+    time ratio to CutMix with its spread, memory over CutMix's."""
+    monkeypatch.syspath_prepend(osp.join(ROOT, 'tools'))
+    steps = load_tool('tools/gpu_check_steps.py')
+    report = {'methods': {
+        'cutmix': dict(ratios={'cutmix': [1.0, 1.0, 1.0]}, mem_mb=1000.0,
+                       params_train=25_557_032, params_deploy=25_557_032),
+        'rm': dict(ratios={'cutmix': [1.004, 0.99, 1.01]}, mem_mb=1009.0,
+                   params_train=27_607_032, params_deploy=25_557_032)}}
+    got = steps.rm_over_cutmix_json(report)
+    assert got['time'] == 1.004 and got['time_q1_q3'] == [0.99, 1.01]
+    assert math.isclose(got['memory'], 1.009)
+    assert math.isclose(got['params_train'], 27.607032)
+    assert math.isclose(got['params_deploy'], 25.557032)
