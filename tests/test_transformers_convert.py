@@ -15,6 +15,7 @@ import re
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 from helpers import load_tool
@@ -56,14 +57,17 @@ def save_classifier(backbone, in_channels, path, seed=0, meta=None):
                 t.mul_(0.9 + 0.2 * torch.rand_like(t)).add_(
                     0.02 * torch.randn_like(t))
     torch.save({'state_dict': model.state_dict(), 'meta': meta or {}}, path)
-    return model.backbone.eval()
+    model.eval()
+    return model.backbone
 
 
 def build_seg_vit(**kw):
     from mmseg.models.backbones import VisionTransformer
     args = dict(VIT_TARGET, **kw)
     args.pop('type')
-    return VisionTransformer(**args).eval()
+    module = VisionTransformer(**args)
+    module.eval()  # mmseg's ViT.train() returns None
+    return module
 
 
 def build_swins(**kw):
@@ -71,7 +75,10 @@ def build_swins(**kw):
     from mmseg.models.backbones import SwinTransformer as SegSwin
     args = dict(SWIN_TARGET, **kw)
     args.pop('type')
-    return DetSwin(**args).eval(), SegSwin(**args).eval()
+    modules = DetSwin(**args), SegSwin(**args)
+    for m in modules:
+        m.eval()  # their train() returns None
+    return modules
 
 
 def load(path):
@@ -287,13 +294,14 @@ def test_strict_swin_loads_exactly_or_stops(swin_ckpt, tmp_path, scope):
     state = convert_checkpoint(src, dst, backbone=SWIN_TARGET)
     cfg = dict(SWIN_TARGET, type='StrictSwinTransformer',
                init_cfg=dict(type='StrictPretrained', checkpoint=dst))
-    module = registry.build(cfg)
-    module.init_weights()
-    for k, v in state.items():
-        assert torch.equal(module.state_dict()[k], v), k
     broken = dict(state)
     del broken['stages.2.blocks.1.ffn.layers.1.weight']
     torch.save({'state_dict': broken}, str(tmp_path / 'broken.pth'))
-    cfg['init_cfg']['checkpoint'] = str(tmp_path / 'broken.pth')
-    with pytest.raises(StrictLoadError, match='stages.2.blocks.1.ffn'):
-        registry.build(cfg).init_weights()
+    with DefaultScope.overwrite_default_scope(scope):
+        module = registry.build(cfg)
+        module.init_weights()
+        for k, v in state.items():
+            assert torch.equal(module.state_dict()[k], v), k
+        cfg['init_cfg']['checkpoint'] = str(tmp_path / 'broken.pth')
+        with pytest.raises(StrictLoadError, match='stages.2.blocks.1.ffn'):
+            registry.build(cfg).init_weights()

@@ -127,6 +127,19 @@ def test_stride_maps_boxes_exactly_when_input_is_not_a_multiple():
         model.head.roi_features(feat, box, (50, 70))
 
 
+def test_box_maps_to_grid_per_axis():
+    """x (columns) scales with the width, y (rows) with the height."""
+    from mmrm.models.heads import box_to_grid
+    box = torch.tensor([[10., 20., 30., 40.]])
+    got = box_to_grid(box, (50, 70), (4, 5))  # 4/50 rows, 5/70 columns
+    want = torch.tensor([[10 * 5 / 70, 20 * 4 / 50, 30 * 5 / 70, 40 * 4 / 50]])
+    assert torch.allclose(got, want)
+    got = box_to_grid(box, (50, 70), (7, 5), stride=(8, 16))  # (row, col)
+    assert torch.allclose(got, torch.tensor([[10 / 16, 20 / 8, 30 / 16,
+                                              40 / 8]]))
+    assert torch.equal(box, torch.tensor([[10., 20., 30., 40.]]))  # a copy
+
+
 def _rm_samples(n, box, input_shape, lam=0.3):
     samples = []
     for i in range(n):

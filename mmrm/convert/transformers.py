@@ -14,7 +14,9 @@ ViT, ``img_size``/``pad_small_map`` for Swin, e.g. a pretrain config's
 ``model.backbone``) is translated to the downstream arguments that build the
 same weights: ViT ``final_norm=True`` and ``patch_bias=True`` (mmpretrain's
 defaults; mmseg's are False), LayerNorm eps 1e-6; Swin
-``out_indices=(0, 1, 2, 3)`` (what detectors and segmentors read).
+``out_indices=[0, 1, 2, 3]`` (what detectors and segmentors read).
+Sequences come out as lists, as :func:`~.backbones.resolve_backbone` makes
+them.
 """
 import copy
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -31,7 +33,7 @@ _DEIT = dict(type='VisionTransformer', img_size=224, patch_size=16,
              mlp_ratio=4, final_norm=True, patch_bias=True,
              norm_cfg=dict(type='LN', eps=1e-6))
 _SWIN = dict(type='SwinTransformer', pretrain_img_size=224, patch_size=4,
-             window_size=7, mlp_ratio=4, out_indices=(0, 1, 2, 3))
+             window_size=7, mlp_ratio=4, out_indices=[0, 1, 2, 3])
 #: ``--backbone`` presets (mmseg ViT / mmdet+mmseg Swin arguments)
 TRANSFORMER_PRESETS: Dict[str, dict] = {
     'deit-tiny': dict(_DEIT, embed_dims=192, num_layers=12, num_heads=3),
@@ -53,8 +55,8 @@ VIT_ARGS = dict(img_size=224, patch_size=16, in_channels=3, embed_dims=768,
 #: mmdet / mmseg ``SwinTransformer`` arguments that shape its weights
 SWIN_ARGS = dict(pretrain_img_size=224, in_channels=3, embed_dims=96,
                  patch_size=4, window_size=7, mlp_ratio=4,
-                 depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24),
-                 strides=(4, 2, 2, 2), out_indices=(0, 1, 2, 3),
+                 depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+                 strides=[4, 2, 2, 2], out_indices=[0, 1, 2, 3],
                  qkv_bias=True, patch_norm=True, use_abs_pos_embed=False,
                  norm_cfg=dict(type='LN'))
 _MMPRETRAIN_KEYS = {'vit': ('arch', 'out_type', 'layer_scale_init_value'),
@@ -111,7 +113,7 @@ def _from_mmpretrain_swin(cfg: dict) -> dict:
         in_channels=cfg.get('in_channels', 3),
         embed_dims=arch['embed_dims'], patch_size=cfg.get('patch_size', 4),
         window_size=cfg.get('window_size', 7), depths=list(arch['depths']),
-        num_heads=list(arch['num_heads']), out_indices=(0, 1, 2, 3),
+        num_heads=list(arch['num_heads']), out_indices=[0, 1, 2, 3],
         use_abs_pos_embed=cfg.get('use_abs_pos_embed', False),
         norm_cfg=copy.deepcopy(cfg.get('norm_cfg', dict(type='LN'))))
 

@@ -13,7 +13,7 @@
 _base_ = 'mmpretrain::deit/deit-small_4xb256_in1k.py'
 model = dict(
     backbone=dict(out_type='featmap'),
-    neck=dict(type='GlobalAveragePooling'),
+    neck=dict(_delete_=True, type='GlobalAveragePooling'),
     head=dict(
         _delete_=True,
         type='LinearClsHead',

@@ -29,7 +29,8 @@ import torch
 Stride = Union[int, Sequence[int]]
 
 SPATIAL_HINT = (
-    "set the backbone's output to a spatial map and use `neck=None`: "
+    "set the backbone's output to a feature map (N, C, h, w) and use "
+    "`neck=None`: "
     "mmpretrain VisionTransformer out_type='featmap', SwinTransformer "
     "out_indices=(3, ), CNNs their last stage")
 
