@@ -44,8 +44,8 @@ R50_CONFIGS = {
     'pspnet': 'configs/seg/pspnet/pspnet_r50-d8-rm_4xb4-80k_ade20k-512x512.py',
     'upernet': 'configs/seg/upernet/upernet_r50-rm_8xb2-80k_ade20k-512x512.py',
 }
-PVT_CONFIGS = {k: v.replace('_r50-d8_', '_pvtv2-b1_').replace(
-    '_r50_', '_pvtv2-b1_') for k, v in R50_CONFIGS.items()}
+PVT_CONFIGS = {k: v.replace('_r50-d8-', '_pvtv2-b1-').replace(
+    '_r50-', '_pvtv2-b1-') for k, v in R50_CONFIGS.items()}
 
 
 # ----------------------------------------------------------- checkpoints

@@ -47,7 +47,7 @@ def test_there_are_four_variants_per_imagenet_backbone():
 def test_config_builds_its_model(path):
     cfg = Config.fromfile(path)
     model = build_model(cfg)
-    is_rm = '-rm' in os.path.basename(path) or path.endswith('_rm.py')
+    is_rm = '-rm' in os.path.basename(path)
     assert (type(model.head).__name__ == 'RecursiveMixHead') == is_rm
     assert (type(model.data_preprocessor).__name__ ==
             'RecursiveMixDataPreprocessor') == is_rm

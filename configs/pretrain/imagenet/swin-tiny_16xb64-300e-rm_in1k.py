@@ -9,14 +9,15 @@ custom_imports = _base_.rm_custom_imports
 data_preprocessor = _base_.rm_data_preprocessor
 model = dict(
     neck=None,
+    # rm_head merged into the baseline's head (num_classes, in_channels,
+    # init_cfg); the loss stays the baseline's label smoothing, which takes
+    # the mixed soft labels as they are (use_soft is CrossEntropyLoss's)
     head=dict(
         _base_.rm_head,
-        num_classes=1000,
-        in_channels=768,
-        omega=0.5,
         feat_stride=32,
-        init_cfg=None,
         loss=dict(
-            type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
+            _delete_=True,
+            type='LabelSmoothLoss',
+            label_smooth_val=0.1,
+            mode='original')),
     train_cfg=None)  # RM is the batch mixing: no Mixup/CutMix
-custom_hooks = _base_.rm_custom_hooks
