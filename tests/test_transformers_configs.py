@@ -31,7 +31,8 @@ PRETRAIN = {
     'swin': 'configs/pretrain/imagenet/swin-tiny_16xb64-300e{}_in1k.py',
 }
 DETSEG = {
-    'mask-rcnn-swin': 'configs/det/mask_rcnn/mask-rcnn_swin-t-{}_fpn_1x_coco.py',
+    'mask-rcnn-swin':
+    'configs/det/mask_rcnn/mask-rcnn_swin-t-{}_fpn_1x_coco.py',
     'upernet-swin':
     'configs/seg/upernet/upernet_swin-t-{}_8xb2-160k_ade20k-512x512.py',
     'upernet-deit':
@@ -118,7 +119,8 @@ def test_variants_differ_only_in_the_batch_mixing(family):
     base = load(pretrain_path(family, 'baseline'))
     cutmix = load(pretrain_path(family, 'cutmix'))
     diff = changed(cutmix, base)
-    assert diff and all(k.startswith('model.train_cfg.augments.') for k in diff)
+    assert diff and all(
+        k.startswith('model.train_cfg.augments.') for k in diff)
     assert cutmix.model.train_cfg.augments == [dict(type='CutMix', alpha=1.0)]
     rm = load(pretrain_path(family, 'rm'))
     allowed = ('custom_imports', 'custom_hooks', 'data_preprocessor',

@@ -98,7 +98,8 @@ def swin_ckpt(tmp_path_factory):
 
 
 # ------------------------------------------------------------ round trips
-@pytest.mark.parametrize('target', [VIT_TARGET, VIT], ids=['mmseg', 'mmpretrain'])
+@pytest.mark.parametrize('target', [VIT_TARGET, VIT],
+                         ids=['mmseg', 'mmpretrain'])
 def test_vit_roundtrip_into_mmseg_same_weights_same_features(
         vit_ckpt, tmp_path, target):
     """Target given in mmseg's arguments or as the pretrain config's own
@@ -229,8 +230,9 @@ def test_vit_without_pos_embed_is_refused(vit_ckpt, tmp_path):
                            backbone=VIT_TARGET)
 
 
-def test_heads_checked_from_training_config_in_meta(tmp_path):
-    """Heads are not in the weights; mmengine's meta.cfg tells them."""
+def test_settings_not_in_weights_checked_from_training_config(tmp_path):
+    """ViT heads and LayerNorm eps are not in the weights; mmengine's
+    meta.cfg tells them (without it the output says they were unchecked)."""
     cfg = Config(dict(model=dict(backbone=VIT)))
     src = str(tmp_path / 'vit.pth')
     save_classifier(VIT, 32, src, meta=dict(cfg=cfg.pretty_text))
@@ -244,6 +246,17 @@ def test_heads_checked_from_training_config_in_meta(tmp_path):
                            backbone=_vit(norm_cfg=dict(type='LN')))
     convert_checkpoint(src, str(tmp_path / 'ok.pth'), backbone=VIT_TARGET)
     assert 'unchecked' not in load(str(tmp_path / 'ok.pth'))['meta']
+    swin = str(tmp_path / 'swin.pth')
+    save_classifier(SWIN, 128, swin, meta=dict(
+        cfg=Config(dict(model=dict(backbone=SWIN))).pretty_text))
+    with pytest.raises(ArchitectureMismatchError,
+                       match=r'LayerNorm eps 1e-05 vs norm_cfg.eps=1e-06'):
+        convert_checkpoint(swin, str(tmp_path / 'x.pth'), backbone=dict(
+            SWIN_TARGET, norm_cfg=dict(type='LN', eps=1e-6)))
+    save_classifier(SWIN, 128, swin)  # no training config
+    convert_checkpoint(swin, str(tmp_path / 'ok.pth'), backbone=SWIN_TARGET)
+    assert load(str(tmp_path / 'ok.pth'))['meta']['unchecked'] == [
+        'norm_cfg.eps']
 
 
 # --------------------------------------------------- position embeddings

@@ -65,7 +65,8 @@ def test_vit_roi_is_hand_computed_from_patch_tokens(patch):
         (feat, ) = model.extract_feat(x)
     assert torch.allclose(feat.permute(0, 2, 3, 1), grid, atol=1e-6)
     p = patch
-    aligned = torch.tensor([[2 * p, 1 * p, 5 * p, 3 * p]] * 2, dtype=torch.float)
+    aligned = torch.tensor([[2 * p, 1 * p, 5 * p, 3 * p]] * 2,
+                           dtype=torch.float)
     half = torch.tensor([[p / 2, p / 2, 5 * p / 2, 3 * p / 2]] * 2)
     with torch.no_grad():
         roi_a = model.head.roi_features(feat, aligned, (48, 80))

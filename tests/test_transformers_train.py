@@ -71,8 +71,8 @@ def converted(tmp_path_factory):
         arch, width = (SWIN, 64) if family == 'swin' else (VIT, 32)
         tiny_cfg.write_text(
             f"_base_ = '{osp.join(ROOT, rel)}'\n"
-            f'model = dict(backbone=dict(arch=dict(_delete_=True, **{arch!r})),'
-            f' '
+            f'model = dict(backbone=dict('
+            f'arch=dict(_delete_=True, **{arch!r})), '
             f'head=dict(in_channels={width}))\n')
         src = str(d / 'epoch_300.pth')
         _pretrain_checkpoint(str(tiny_cfg), src, seed=3)

@@ -26,9 +26,10 @@ Swin (mmpretrain -> mmdet and mmseg ``SwinTransformer``)
 Checked before the strict load, each with an error naming the mismatch:
 family, embedding width, depth (per stage for Swin), patch size, MLP width,
 Swin heads and window size (from the relative position tables), ViT head
-count and LayerNorm eps (when the checkpoint's mmengine ``meta.cfg`` holds
-the training config), class token, position embedding present and of the
-target's grid. A position embedding of another grid is interpolated
+count and the LayerNorm eps (not in the weights: checked when the
+checkpoint's mmengine ``meta.cfg`` holds the training config, else listed as
+unchecked), class token, position embedding present and of the target's
+grid. A position embedding of another grid is interpolated
 (bicubic, mmpretrain's ``resize_pos_embed``) only with
 ``resize_pos_embed=True``, and the result says so.
 """
@@ -147,6 +148,21 @@ def _check_pos_embed(state_dict: Dict, key: str, extra: int, dst, cfg: dict,
                                       target_grid=list(dst), mode=mode)
 
 
+def _config_checks(source_cfg: Optional[dict], cfg: dict, args: tuple,
+                   notes: dict) -> list:
+    """Checks of what the weights do not store (``args`` and the LayerNorm
+    eps), from the training config; without it they are listed in
+    ``notes['unchecked']``."""
+    if not source_cfg:
+        notes['unchecked'] = list(args) + ['norm_cfg.eps']
+        return []
+    checks = [(arg.replace('num_', ''), source_cfg[arg], arg, cfg[arg])
+              for arg in args]
+    checks.append(('LayerNorm eps', source_cfg['norm_cfg'].get('eps', 1e-5),
+                   'norm_cfg.eps', cfg['norm_cfg'].get('eps', 1e-5)))
+    return checks
+
+
 def _adapt_vit(sd: Dict, cfg: dict, source: str, name: str, resize: bool,
                source_cfg: Optional[dict], notes: dict) -> Dict:
     proj = sd['patch_embed.projection.weight']
@@ -160,14 +176,7 @@ def _adapt_vit(sd: Dict, cfg: dict, source: str, name: str, resize: bool,
     if ffn is not None:
         checks.append(('MLP width', ffn.shape[0], 'mlp_ratio * embed_dims',
                        cfg['mlp_ratio'] * cfg['embed_dims']))
-    if source_cfg:  # not stored in the weights: from the training config
-        checks.append(('heads', source_cfg['num_heads'], 'num_heads',
-                       cfg['num_heads']))
-        checks.append(('LayerNorm eps',
-                       source_cfg['norm_cfg'].get('eps', 1e-5),
-                       'norm_cfg.eps', cfg['norm_cfg'].get('eps', 1e-5)))
-    else:
-        notes['unchecked'] = ['num_heads', 'norm_cfg.eps']
+    checks += _config_checks(source_cfg, cfg, ('num_heads', ), notes)
     mismatches += [f'{what} {a} vs {arg}={b}' for what, a, arg, b in checks
                    if a != b]
     for key, arg, desc in (
@@ -203,7 +212,7 @@ def _adapt_vit(sd: Dict, cfg: dict, source: str, name: str, resize: bool,
 
 
 def _adapt_swin(sd: Dict, cfg: dict, source: str, name: str, resize: bool,
-                notes: dict) -> Dict:
+                source_cfg: Optional[dict], notes: dict) -> Dict:
     proj = sd['patch_embed.projection.weight']
     dims = proj.shape[0]
     depths = _swin_depths(sd)
@@ -224,6 +233,7 @@ def _adapt_swin(sd: Dict, cfg: dict, source: str, name: str, resize: bool,
                cfg['mlp_ratio'] * cfg['embed_dims']),
               ('absolute position embedding', 'absolute_pos_embed' in sd,
                'use_abs_pos_embed', bool(cfg['use_abs_pos_embed']))]
+    checks += _config_checks(source_cfg, cfg, (), notes)
     _raise_mismatches([f'{what} {a} vs {arg}={b}' for what, a, arg, b in checks
                        if a != b], 'Swin', source, name)
     if 'absolute_pos_embed' in sd:
@@ -263,5 +273,5 @@ def adapt_transformer(state_dict: Dict, family: str, cfg: dict, source: str,
                          source_cfg, notes)
     else:
         out = _adapt_swin(state_dict, cfg, source, name, resize_pos_embed,
-                          notes)
+                          source_cfg, notes)
     return out, notes

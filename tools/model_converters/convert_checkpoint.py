@@ -1,6 +1,7 @@
 """Convert a pretraining checkpoint into a backbone checkpoint for mmdet/mmseg.
 
-    python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50|pvtv2-b1|...
+    python tools/model_converters/convert_checkpoint.py SRC DST
+        --backbone resnet50|pvtv2-b1|deit-small|swin-tiny|...
         [--backbone-config CONFIG] [--resize-pos-embed] [--no-verify]
         [--trust-checkpoint]
 
