@@ -9,15 +9,7 @@ custom_imports = _base_.rm_custom_imports
 data_preprocessor = _base_.rm_data_preprocessor
 model = dict(
     neck=None,
-    # rm_head merged into the baseline's head (num_classes, in_channels,
-    # init_cfg); the loss stays the baseline's label smoothing, which takes
-    # the mixed soft labels as they are (use_soft is CrossEntropyLoss's)
-    head=dict(
-        _base_.rm_head,
-        feat_stride=16,
-        loss=dict(
-            _delete_=True,
-            type='LabelSmoothLoss',
-            label_smooth_val=0.1,
-            mode='original')),
+    # rm_head merges into the baseline's head; `loss=dict()` keeps the
+    # baseline's label smoothing (it takes the soft labels as they are)
+    head=dict(_base_.rm_head, feat_stride=16, loss=dict()),
     train_cfg=None)  # RM is the batch mixing: no Mixup/CutMix
