@@ -46,10 +46,11 @@ def save_classifier(backbone, in_channels, path, seed=0, meta=None):
     """An mmpretrain RM classifier with perturbed weights, saved like
     mmengine does; returns its backbone module."""
     torch.manual_seed(seed)
-    model = MODELS.build(dict(
-        type='mmpretrain.ImageClassifier', backbone=backbone, neck=None,
-        head=dict(type='RecursiveMixHead', num_classes=7,
-                  in_channels=in_channels)))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(dict(
+            type='ImageClassifier', backbone=backbone, neck=None,
+            head=dict(type='RecursiveMixHead', num_classes=7,
+                      in_channels=in_channels)))
     model.init_weights()
     with torch.no_grad():
         for t in model.state_dict().values():

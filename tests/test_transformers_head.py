@@ -10,6 +10,7 @@ backbone without a spatial output gets an error naming the setting.
 """
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from mmpretrain.utils import register_all_modules
@@ -31,9 +32,14 @@ SWIN = dict(type='SwinTransformer', img_size=(64, 96), window_size=2,
                       num_heads=[1, 1, 2, 2]), out_indices=(3, ))
 
 
+def build(cfg):
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(cfg)
+
+
 def classifier(backbone, in_channels, neck=None, **head):
     torch.manual_seed(0)
-    model = MODELS.build(dict(
+    model = build(dict(
         type='ImageClassifier', backbone=backbone, neck=neck,
         head=dict(type='RecursiveMixHead', num_classes=5,
                   in_channels=in_channels, omega=1.0, **head)))
@@ -44,7 +50,7 @@ def classifier(backbone, in_channels, neck=None, **head):
 def raw_tokens(model, x, patch):
     """(N, h, w, C) patch tokens and (N, C) class token of the same ViT,
     read with out_type='raw' (no grid reshaping by mmpretrain)."""
-    raw_model = MODELS.build(vit('raw', patch, model.backbone.img_size))
+    raw_model = build(vit('raw', patch, model.backbone.img_size))
     raw_model.load_state_dict(model.backbone.state_dict())
     with torch.no_grad():
         (tokens, ) = raw_model(x)
