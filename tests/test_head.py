@@ -269,7 +269,8 @@ def test_token_sequence_input_gets_the_documented_error():
     error of docs/checks.md, in forward and in loss."""
     head = build_head()
     tokens = torch.randn(2, 49, 3)
-    msg = r'needs the last backbone stage as a feature map \(N, C, H, W\)'
+    msg = (r"got a token sequence \(N, L, C\) = \(2, 49, 3\) .*set the "
+           r"backbone's output to a feature map \(N, C, h, w\)")
     with pytest.raises(ValueError, match=msg):
         head((tokens,))
     s = rm_samples([0, 1], [0] * 4, 0.0, [False] * 2, (28, 28))

@@ -9,6 +9,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torchvision.ops import roi_align
 
+from .token_grid import box_to_grid, check_spatial
+
 
 def consistency_loss(roi_logits: torch.Tensor, history_logits: torch.Tensor,
                      weights: torch.Tensor) -> torch.Tensor:
@@ -63,10 +65,10 @@ class RecursiveMixHead(ClsHead):
     The RoI box is scaled to the feature map per axis
     (``feat_w / img_w`` for x, ``feat_h / img_h`` for y; equal to the
     single ``spatial_scale`` of the official code when the input size is a
-    multiple of the stride), RoIAlign with ``aligned=True`` and adaptive
-    sampling. The RoI branch always runs (weight 0 when nothing is valid) so
-    DDP never sees unused parameters. ``predict`` uses ``fc`` only;
-    ``fc_roi`` is training-only.
+    multiple of the stride; ``1 / feat_stride`` when that is set), RoIAlign
+    with ``aligned=True`` and adaptive sampling. The RoI branch always runs
+    (weight 0 when nothing is valid) so DDP never sees unused parameters.
+    ``predict`` uses ``fc`` only; ``fc_roi`` is training-only.
 
     Args:
         num_classes (int): number of classes K.
@@ -76,6 +78,11 @@ class RecursiveMixHead(ClsHead):
         share_fc (bool): use ``fc`` for the RoI branch too (Table 4a).
         legacy_transposed_roi (bool): pass the box with x and y swapped, as
             the published code did before April 2023.
+        feat_stride (int | tuple, optional): input pixels per feature-map
+            cell, (row, column) or one int (ViT: the patch size; Swin: 32).
+            Exact for inputs that are not a multiple of it (the token grid is
+            padded at the bottom/right); None: ``feat / img`` per axis. See
+            :mod:`mmrm.models.heads.token_grid` for ViT/Swin inputs.
         loss (dict): main classification loss config.
     """
 
@@ -85,6 +92,7 @@ class RecursiveMixHead(ClsHead):
                  omega: float = 0.5,
                  share_fc: bool = False,
                  legacy_transposed_roi: bool = False,
+                 feat_stride=None,
                  loss: dict = dict(type='CrossEntropyLoss', use_soft=True),
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Linear', std=0.01),
@@ -98,6 +106,7 @@ class RecursiveMixHead(ClsHead):
         self.in_channels = in_channels
         self.omega = float(omega)
         self.legacy_transposed_roi = legacy_transposed_roi
+        self.feat_stride = feat_stride
         self.fc = nn.Linear(in_channels, num_classes)
         self.fc_roi = self.fc if share_fc else nn.Linear(in_channels,
                                                          num_classes)
@@ -109,11 +118,7 @@ class RecursiveMixHead(ClsHead):
 
     def _last_feature_map(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
-        if feat.dim() != 4:
-            raise ValueError(
-                'RecursiveMixHead needs the last backbone stage as a feature '
-                f'map (N, C, H, W) and `neck=None`; got shape '
-                f'{tuple(feat.shape)} (a pooled neck or a token sequence?).')
+        check_spatial(feat)  # (N, C) / (N, L, C): names the setting
         if feat.size(1) != self.in_channels:
             raise ValueError(
                 f'RecursiveMixHead in_channels={self.in_channels} but the '
@@ -137,10 +142,9 @@ class RecursiveMixHead(ClsHead):
             boxes: (N, 4) ``[x1, y1, x2, y2]`` in input pixels (x = column).
             input_shape: (H, W) of the input batch.
         """
-        img_h, img_w = input_shape
-        boxes = boxes.to(feat.device, torch.float32, copy=True)
-        boxes[:, 0::2] *= feat.size(3) / img_w  # x: columns
-        boxes[:, 1::2] *= feat.size(2) / img_h  # y: rows
+        # float32 box scaling also under fp16/bf16 autocast
+        boxes = box_to_grid(boxes.to(feat.device, torch.float32), input_shape,
+                            tuple(feat.shape[-2:]), self.feat_stride)
         if self.legacy_transposed_roi:
             boxes = boxes[:, [1, 0, 3, 2]]
         index = torch.arange(feat.size(0), device=feat.device,
