@@ -88,7 +88,9 @@ def read_curve(work_dir: str) -> Dict[str, list]:
     Returns:
         ``{'epoch': [...], 'top1': [...]}``.
     """
-    from mmrm.report import read_run_evaluations
+    from mmrm.report import read_run_evaluations, read_scalars
+    if not read_scalars(work_dir):
+        raise FileNotFoundError(f'no scalars.json under {work_dir}')
     evals = [e for e in read_run_evaluations(work_dir)
              if 'accuracy/top1' in e.metrics]
     if not evals:

@@ -5,6 +5,7 @@ import functools
 import glob
 import math
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
+
+from config_blocks import shared_base_variables
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CIFAR = osp.join(ROOT, 'configs', 'pretrain', 'cifar')
@@ -36,12 +39,12 @@ def _load(stem):
 
 def _flat(value, prefix=''):
     """Nested dicts -> {'a.b.c': leaf}; lists are leaves (compared whole).
-    Helper variables of ``configs/pretrain/_base_/rm.py`` (``rm_*``) are
-    dropped: they are inputs, the merged fields are what counts."""
+    The named blocks of the ``_base_`` files (``rm_head``, ``mixup_model``,
+    ...) are dropped: they are inputs, the merged fields are what counts."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if not prefix and str(k).startswith('rm_'):
+            if not prefix and k in shared_base_variables():
                 continue
             out.update(_flat(v, f'{prefix}{k}.'))
         return out
@@ -69,6 +72,21 @@ def test_every_family_has_all_variants():
         ds = 'cifar10' if '300e' in prefix else 'cifar100'
         for suffix in ('', '-mixup', '-cutmix', '-rm'):
             assert f'{prefix}{suffix}_{ds}' in STEMS
+
+
+@pytest.mark.parametrize('stem', STEMS)
+def test_backbone_is_the_one_the_name_says(stem):
+    """ResNet-34 / DenseNet-161 inherit the ResNet-18 / DenseNet-121 configs:
+    each must still build the depth / arch / widening its name gives."""
+    bb = _load(stem).model.backbone
+    name = _prefix(stem).split('_')[0]  # e.g. 'pyramidnet164-a270'
+    if name.startswith('resnet'):
+        assert bb.depth == int(name[len('resnet'):])
+    elif name.startswith('densenet'):
+        assert bb.arch == name[len('densenet'):]
+    else:
+        depth, alpha = re.match(r'pyramidnet(\d+)-a(\d+)', name).groups()
+        assert (bb.depth, bb.alpha) == (int(depth), int(alpha))
 
 
 _BUILT = {}

@@ -2,14 +2,17 @@
 recorded mmengine runs of tests/data/work_dirs_fixture (see make_fixture.py
 there for how they were produced and which values they hold)."""
 import glob
+import os
 import os.path as osp
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from helpers import load_tool
 from mmrm.report import (collect_results, format_cell, load_entries,
-                         load_metafile, read_run_evaluations,
+                         load_metafile, planned_length, read_run_evaluations,
                          select_evaluation)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -19,13 +22,27 @@ WORK_DIRS = osp.join(FIXTURE, 'runs')  # a work_dirs folder
 METAFILES = [osp.join(FIXTURE, 'metafiles'), osp.join(ROOT, 'configs')]
 
 
+def _section(markdown, title):
+    return markdown.split(f'### {title}')[1].split('\n### ')[0]
+
+
+def _cells(line):
+    return [c.strip() for c in line.strip().strip('|').split('|')]
+
+
 def _row(markdown, config, table):
     """Cells of the row of ``config`` in table ``table`` of the report."""
-    section = markdown.split(f'### Table {table}:')[1].split('### Table')[0]
-    for line in section.splitlines():
+    for line in _section(markdown, f'Table {table}:').splitlines():
         if f'`{config}`' in line:
-            return [c.strip() for c in line.strip().strip('|').split('|')]
+            return _cells(line)
     raise AssertionError(f'no row for {config} in table {table}')
+
+
+def _uses(markdown):
+    """Run folder -> what the report says it was used for."""
+    rows = [_cells(line) for line in _section(
+        markdown, 'Runs found under').splitlines() if line.startswith('| `')]
+    return {name.strip('`'): use for name, _, use in rows}
 
 
 @pytest.fixture(scope='module')
@@ -46,8 +63,67 @@ def test_table5_last_evaluation(report_last):
         '— / 22.58', '— / 6.40']
     assert _row(report_last, 'pvtv2-b1_8xb64-300e-rm_in1k', 5)[2:4] == [
         '— / 22.22', '— / 6.17']
-    assert '`pvtv2-b1_8xb64-300e-rm_in1k`: run folder found but no ' \
-        'evaluation' in report_last
+    # a run stopped after 2 of its 300 epochs fills nothing
+    assert _row(report_last, 'resnet50_8xb64-300e-cutmix_in1k', 5)[2:4] == [
+        '— / 21.40', '— / 5.92']
+
+
+def test_lists_every_run_with_the_cells_it_filled_or_why_not(report_last):
+    assert _uses(report_last) == {
+        'demo/resnet18-w16_1xb128-3e-rm_fmnist-64px':
+            'not a paper configuration',
+        'fixture_atss_r50-rm_fpn_1x_coco': 'Table 7: ATSS, ResNet-50, + RM',
+        'fixture_mask-rcnn_r50-rm_fpn_1x_coco':
+            'Table 8: Mask R-CNN, ResNet-50, + RM',
+        'fixture_upernet_r50-rm_512x512-80k_ade20k':
+            'Table 9: UperNet, ResNet-50, + RM',
+        'my_experiment': 'ignored: unknown config name `my_resnet` (no '
+            'metafile entry, no config file of that name)',
+        'pvtv2-b1_8xb64-300e-rm_in1k': 'ignored: no metric logged (no '
+            'evaluation with `accuracy/top1`)',
+        'pyramidnet200-a240_2xb32-300e-rm_cifar10':
+            'Table 1: PyramidNet-200, α=240, + RM; '
+            'Table 4: PyramidNet-200, α=240, + RM',
+        'resnet50_8xb64-300e-cutmix_in1k': 'ignored: unfinished run (last '
+            'evaluation at epoch 2 of 300)',
+        'resnet50_8xb64-300e-rm_in1k':
+            'Table 4: ResNet-50, + RM; Table 5: ResNet-50, + RM',
+        'resnet50_8xb64-300e_in1k': 'Table 5: ResNet-50, Baseline',
+    }
+    # tables not requested are said so
+    report = collect_results(WORK_DIRS, ['7'], METAFILES, 'last')
+    assert _uses(report)['resnet50_8xb64-300e_in1k'] == (
+        'ignored: paper table(s) 5 not requested (--tables)')
+
+
+def test_demo_runs_get_a_table_of_their_own(report_last):
+    (row, ) = [_cells(line) for line in _section(
+        report_last, 'Runs that are not paper configurations').splitlines()
+        if line.startswith('| `')]
+    assert row == ['`demo/resnet18-w16_1xb128-3e-rm_fmnist-64px`',
+                   '`resnet18-w16_1xb128-3e-rm_fmnist-64px`',
+                   'accuracy/top1 85.2 (step 1)']
+
+
+def test_empty_and_missing_work_dirs(tmp_path):
+    report = collect_results(str(tmp_path), ['5'], METAFILES)
+    assert 'No run folder' in report
+    with pytest.raises(FileNotFoundError, match='no_such'):
+        collect_results(str(tmp_path / 'no_such'), ['5'], METAFILES)
+
+
+def test_planned_length_from_mmengines_config_dump():
+    epochs = "train_cfg = dict(\n    by_epoch=True, max_epochs=300, val_interval=5)\n"
+    assert planned_length(epochs) == ('epoch', 300)
+    iters = ("default_hooks = dict(logger=dict(type='LoggerHook', interval=50,"
+             " log_metric_by_epoch=False))\ntrain_cfg = dict(type="
+             "'IterBasedTrainLoop', max_iters=80000, val_interval=8000)\n")
+    assert planned_length(iters) == ('iter', 80000)
+    # validations of an iteration-based run logged by epoch carry no
+    # iteration: its length cannot be checked
+    assert planned_length(iters.replace('False', 'True')) is None
+    assert planned_length('model = dict()\n') is None
+    assert planned_length('train_cfg = dict(\n') is None  # not Python
 
 
 def test_table5_best_evaluation():
@@ -87,8 +163,9 @@ def test_segmentation_table(report_last):
 def test_rows_without_metafile_entry_are_dashes(tmp_path):
     report = collect_results(WORK_DIRS, ['7', '9'],
                              [str(tmp_path / 'no_such_dir')], 'last')
-    rows = [line for line in report.splitlines() if line.startswith('| ')
-            and '---' not in line and 'Backbone' not in line]
+    rows = [line for t in (7, 9) for line in _section(
+        report, f'Table {t}:').splitlines() if line.startswith('| ')
+        and 'Backbone' not in line]
     assert len(rows) == 2 * 12
     assert all(line.count('—') == 4 for line in rows)  # 3 metrics + cfg
     assert 'GFL' in report and 'PVTv2-B1' in report
@@ -173,7 +250,7 @@ def test_format_cell():
 def test_bad_metafiles_raise_naming_the_file(tmp_path):
     bad = tmp_path / 'metafile.yml'
     bad.write_text('Models:\n  - Name: x\n    Results:\n      - Metrics: '
-                   '{accuracy/top1: high}\n')
+                   '{top1_err: high}\n')
     with pytest.raises(ValueError, match=r'metafile\.yml.*not a number'):
         load_metafile(str(bad))
     bad.write_text('Models: [unclosed\n')
@@ -195,11 +272,11 @@ def test_project_metafiles_are_consistent():
     cifar = sorted(osp.splitext(osp.basename(p))[0] for p in glob.glob(
         osp.join(ROOT, 'configs', 'pretrain', 'cifar', '*.py')))
     assert set(cifar) <= names
-    for entry in entries:
-        if 'accuracy/top1' in entry.metrics:
-            assert 50 < entry.metrics['accuracy/top1'] < 100
+    for entry in entries:  # errors, not accuracies
+        if 'top1_err' in entry.metrics:
+            assert 0 < entry.metrics['top1_err'] < 30
     rm = next(e for e in entries if e.name == 'resnet50_8xb64-300e-rm_in1k')
-    assert rm.metrics == {'accuracy/top1': 79.2, 'accuracy/top5': 94.58}
+    assert rm.metrics == {'top1_err': 20.8, 'top5_err': 5.42}
 
 
 def test_cli_writes_markdown(tmp_path, capsys):
@@ -215,3 +292,42 @@ def test_cli_writes_markdown(tmp_path, capsys):
     assert '20.90 / 20.80 (+0.10)' in stdout
     with pytest.raises(SystemExit):  # argparse rejects a table it lacks
         cli.main(['--tables', '6'])
+    cli.main(['--paper-only', '--tables', '7', '--metafiles', *METAFILES])
+    paper = capsys.readouterr().out
+    assert '| ATSS | ResNet-50 | + RM | 41.5 | 59.9 | 45.1 | ' \
+        '`configs/det/atss/atss_r50-rm_fpn_1x_coco.py` |' in paper
+
+
+def test_cli_answers_without_torch(tmp_path):
+    """--help, a mistyped --work-dirs and a whole report run in a fresh
+    interpreter that never imports torch or an OpenMMLab library (so they
+    answer in well under a second instead of mmrm's ~15 s import)."""
+    probe = (
+        'import runpy, sys\n'
+        'sys.argv = [TOOL] + sys.argv[1:]\n'
+        'try:\n'
+        '    runpy.run_path(TOOL, run_name="__main__")\n'
+        'except SystemExit as e:\n'
+        '    code = e.code\n'
+        'else:\n'
+        '    code = 0\n'
+        'heavy = [m for m in ("torch", "mmengine", "mmpretrain", "mmdet", '
+        '"mmseg", "mmcv") if m in sys.modules]\n'
+        'print("EXIT", code, "HEAVY", heavy, file=sys.stderr)\n')
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'collect_results.py')
+    env = dict(os.environ, PYTHONPATH=ROOT)
+
+    def call(*args):
+        return subprocess.run(
+            [sys.executable, '-c', f'TOOL = {tool!r}\n' + probe, *args],
+            capture_output=True, text=True, env=env, timeout=60)
+
+    out = call('--help')
+    assert 'EXIT 0 HEAVY []' in out.stderr and '--work-dirs' in out.stdout
+    missing = str(tmp_path / 'work_dirz')
+    out = call('--work-dirs', missing)
+    assert 'EXIT 2 HEAVY []' in out.stderr
+    assert f"--work-dirs {missing!r}: no such folder" in out.stderr
+    out = call('--work-dirs', WORK_DIRS, '--metafiles', *METAFILES)
+    assert 'EXIT 0 HEAVY []' in out.stderr
+    assert '### Runs found under' in out.stdout

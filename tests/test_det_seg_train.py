@@ -28,6 +28,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmrm.convert import StrictLoadError
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_ROOT = osp.join(REPO, 'tests', 'data', 'coco_fixture') + '/'
 ADE_ROOT = osp.join(REPO, 'tests', 'data', 'ade_fixture')
@@ -44,8 +46,8 @@ R50_CONFIGS = {
     'pspnet': 'configs/seg/pspnet/pspnet_r50-d8-rm_4xb4-80k_ade20k-512x512.py',
     'upernet': 'configs/seg/upernet/upernet_r50-rm_8xb2-80k_ade20k-512x512.py',
 }
-PVT_CONFIGS = {k: v.replace('_r50-d8_', '_pvtv2-b1_').replace(
-    '_r50_', '_pvtv2-b1_') for k, v in R50_CONFIGS.items()}
+PVT_CONFIGS = {k: v.replace('_r50-d8-', '_pvtv2-b1-').replace(
+    '_r50-', '_pvtv2-b1-') for k, v in R50_CONFIGS.items()}
 
 
 # ----------------------------------------------------------- checkpoints
@@ -301,7 +303,7 @@ def test_incomplete_checkpoint_stops_before_training(
     runner = Runner.from_cfg(cfg)
     rec = Recorder()
     runner.register_hook(rec)
-    with pytest.raises(Exception, match=dropped.replace('.', r'\.')):
+    with pytest.raises(StrictLoadError, match=dropped.replace('.', r'\.')):
         runner.train()
     assert rec.initial is None and not rec.losses
 

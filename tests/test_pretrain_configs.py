@@ -1,6 +1,7 @@
 """Every pretraining config builds; RM adds only the training-only fc_roi."""
 import glob
 import os
+import re
 
 import pytest
 import torch
@@ -46,16 +47,17 @@ def test_there_are_four_variants_per_imagenet_backbone():
 def test_config_builds_its_model(path):
     cfg = Config.fromfile(path)
     model = build_model(cfg)
-    is_rm = '-rm' in os.path.basename(path) or path.endswith('_rm.py')
+    is_rm = '-rm' in os.path.basename(path)
     assert (type(model.head).__name__ == 'RecursiveMixHead') == is_rm
     assert (type(model.data_preprocessor).__name__ ==
             'RecursiveMixDataPreprocessor') == is_rm
     if is_rm:
         assert model.neck is None
         assert [h['type'] for h in cfg.custom_hooks] == ['RecursiveMixHistoryHook']
-    if '_in1k' in path:
+    if '_in1k' in path:  # {arch}_{GPUs}xb{batch}-300e...
         assert cfg.train_cfg.max_epochs == 300
-        assert cfg.train_dataloader.batch_size == 64
+        per_gpu = int(re.search(r'_\d+xb(\d+)-', path).group(1))
+        assert cfg.train_dataloader.batch_size == per_gpu
         assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
 
 

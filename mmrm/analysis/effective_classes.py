@@ -188,7 +188,7 @@ def effective_class_curves(
 def summary_table(curves: Dict[str, np.ndarray],
                   thresholds: Sequence[float] = THRESHOLDS) -> str:
     """Markdown table: the mean over all iterations of each curve."""
-    from .tables import markdown_table
+    from mmrm.utils.markdown import markdown_table
     names = {'mixup': 'Mixup', 'cutmix': 'CutMix', 'rm': 'RM'}
     header = ['method'] + [f'> {t:g}' for t in thresholds]
     rows = [[names.get(m, m)] + [f'{v:.2f}' for v in c.mean(axis=0)]

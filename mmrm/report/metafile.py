@@ -12,13 +12,13 @@ list is accepted too); each entry looks like::
       Results:
         - Task: Image Classification
           Dataset: ImageNet-1k
-          Metrics: {accuracy/top1: 79.20, accuracy/top5: 94.58}
+          Metrics: {top1_err: ..., top5_err: ...}
 
-Metric names are the keys mmengine logs; values are percent (classification
-stores accuracy, i.e. 100 - the paper's error). The detector / segmentor family
-of an entry is matched against ``Metadata.Method`` / ``Architecture`` /
-``Detector`` / ``Segmentor``, ``In Collection`` and the name of the folder
-holding the metafile (``configs/det/atss/metafile.yml`` -> ``atss``).
+Values are the paper's numbers as printed, in the convention stated in
+:mod:`mmrm.report`. The detector / segmentor family of an entry is matched
+against ``Metadata.Method`` / ``Architecture`` / ``Detector`` /
+``Segmentor``, ``In Collection`` and the name of the folder holding the
+metafile (``configs/det/atss/metafile.yml`` -> ``atss``).
 """
 import glob
 import os.path as osp
@@ -30,11 +30,13 @@ import yaml
 
 # OpenMMLab model-zoo metric names -> the keys mmengine logs.
 METRIC_ALIASES = {
-    'top 1 accuracy': 'accuracy/top1',
-    'top 5 accuracy': 'accuracy/top5',
     'box ap': 'coco/bbox_mAP',
     'mask ap': 'coco/segm_mAP',
 }
+# Accuracy is what runs log, never what a metafile stores (it stores the
+# paper's error): refused, so that a table never silently misses a value.
+_ACCURACY_KEYS = {'accuracy/top1', 'accuracy/top5', 'top 1 accuracy',
+                  'top 5 accuracy'}
 # Spelling variants of one regulariser / pretraining method.
 _REGULARIZER_ALIASES = {'recursivemix': 'rm', 'none': 'baseline',
                         'vanilla': 'baseline'}
@@ -101,6 +103,10 @@ def _parse_model(model: dict, path: str) -> MetafileEntry:
     metrics: Dict[str, float] = {}
     for result in _as_list(model.get('Results')):
         for key, value in ((result or {}).get('Metrics') or {}).items():
+            if str(key).lower() in _ACCURACY_KEYS:
+                raise ValueError(
+                    f'{path}: {model["Name"]} stores {key!r}; metafiles store '
+                    "the paper's top-1 / top-5 error as top1_err / top5_err")
             key = METRIC_ALIASES.get(str(key).lower(), str(key))
             try:
                 metrics[key] = float(value)

@@ -9,7 +9,7 @@ mmengine's ``LoggerHook`` + ``LocalVisBackend`` write, for a run of config
 
 A validation line holds the metrics plus ``data_time``, ``time`` and ``step``
 (the epoch, or the iteration for iteration-based runs), e.g.
-``{"accuracy/top1": 79.2, "accuracy/top5": 94.6, "data_time": 0.01,
+``{"accuracy/top1": 77.1, "accuracy/top5": 93.4, "data_time": 0.01,
 "time": 0.2, "step": 300}``; training lines hold ``loss``, ``lr``, ... instead.
 Scales are those of the libraries: mmpretrain accuracy and mmseg
 mIoU / mAcc / aAcc are percent, mmdet ``coco/*_mAP*`` are fractions (0.415).

@@ -2,8 +2,8 @@
 # (tests/data/coco_fixture: 3 training / 2 validation images, classes
 # `nucleus` and `animal`), from the small ResNet-18 (16 base channels, plain
 # 7x7 stem) pretrained on Fashion-MNIST by
-# configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py and converted to a
-# backbone-only checkpoint. Point it at your converted checkpoint with
+# configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py
+# and converted to a backbone-only checkpoint. Point it at your converted checkpoint with
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
 # Not a paper recipe: small images, narrow neck and head, 10 iterations.
 _base_ = 'mmdet::atss/atss_r50_fpn_1x_coco.py'
@@ -51,12 +51,11 @@ train_dataloader = dict(
     persistent_workers=False,
     dataset=dict(
         data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
+# the same, one image per batch, test pipeline
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator

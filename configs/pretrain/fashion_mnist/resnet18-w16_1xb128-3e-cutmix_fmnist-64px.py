@@ -1,5 +1,6 @@
 # CPU demo: Fashion-MNIST + CutMix (alpha 1.0).
-_base_ = './resnet18-w16_1xb128-3e_fmnist-64px.py'
-model = dict(
-    head=dict(loss=dict(type='CrossEntropyLoss', loss_weight=1.0, use_soft=True)),
-    train_cfg=dict(augments=dict(type='CutMix', alpha=1.0)))
+_base_ = [
+    './resnet18-w16_1xb128-3e_fmnist-64px.py',
+    '../_base_/mixup_cutmix.py'
+]
+model = _base_.cutmix_model

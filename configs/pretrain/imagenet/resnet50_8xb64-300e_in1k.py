@@ -1,4 +1,5 @@
-# ResNet-50 baseline of paper Table 5 (76.32 top-1): official RM recipe, no mixing.
+# ResNet-50 baseline: the official RM recipe, no mixing.
+# Paper: Table 5 (numbers: metafile.yml).
 _base_ = [
     'mmpretrain::_base_/models/resnet50.py',
     './_base_/imagenet_bs64_rm-aug.py',

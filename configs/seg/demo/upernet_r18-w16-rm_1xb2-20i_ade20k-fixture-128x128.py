@@ -2,14 +2,13 @@
 # (tests/data/ade_fixture: 2 training / 2 validation images, ADE20K's 150
 # classes, of which `tree` and `animal` occur), from the small ResNet-18 (16
 # base channels, plain 7x7 stem) pretrained on Fashion-MNIST by
-# configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py and converted to a
-# backbone-only checkpoint. Point it at your converted checkpoint with
+# configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py
+# and converted to a backbone-only checkpoint. Point it at your converted checkpoint with
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
-# Optimizer as the official UperNet run (AdamW 1e-4, poly to 0); not a paper
-# recipe otherwise: 128x128 crops, narrow heads, BN, 20 iterations.
-_base_ = 'mmseg::upernet/upernet_r50_4xb4-80k_ade20k-512x512.py'
-
-custom_imports = dict(imports=['mmrm'], allow_failed_imports=False)
+# The paper's UperNet config (plain ResNet, StrictPretrained, optimizer of the
+# official run: AdamW 1e-4, poly to 0) on a CPU budget; not a paper recipe:
+# 128x128 crops, narrow heads, BN, 20 iterations.
+_base_ = '../upernet/upernet_r50-baseline_8xb2-80k_ade20k-512x512.py'
 
 data_root = 'tests/data/ade_fixture'
 crop_size = (128, 128)
@@ -19,16 +18,13 @@ backbone_checkpoint = 'checkpoints/resnet18-w16_rm_backbone.pth'
 norm_cfg = dict(type='BN', requires_grad=True)
 
 model = dict(
-    pretrained=None,
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        type='ResNet',
         depth=18,
         stem_channels=16,
         base_channels=16,
         norm_cfg=norm_cfg,
-        init_cfg=dict(type='StrictPretrained',
-                      checkpoint=backbone_checkpoint)),
+        init_cfg=dict(checkpoint=backbone_checkpoint)),
     decode_head=dict(
         in_channels=[16, 32, 64, 128], channels=64, norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=64, channels=32, norm_cfg=norm_cfg))
@@ -53,29 +49,17 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
-    batch_size=2,
     num_workers=0,
     persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
+# the same, one image per batch, test pipeline
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-optimizer = dict(
-    _delete_=True, type='AdamW', lr=0.0001, weight_decay=0.0001)
-optim_wrapper = dict(optimizer=optimizer)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=5), checkpoint=dict(interval=max_iters))

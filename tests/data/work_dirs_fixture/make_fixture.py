@@ -10,7 +10,9 @@ files are written by mmengine's own ``LoggerHook`` / ``LocalVisBackend``:
 scripted: it returns chosen values under the metric names that mmpretrain
 (``accuracy/top1``, percent), mmdet (``coco/bbox_mAP``, fraction, 3 decimals)
 and mmseg (``mIoU``, percent, 2 decimals) log, so that the tests know the
-numbers to expect. Checkpoints, config dumps and text logs are deleted.
+numbers to expect. Runs given a ``config`` get mmengine's config dumps
+(``<run>/<name>.py`` and ``vis_data/config.py``) of a config with that name
+and ``train_cfg``; checkpoints, the other dumps and text logs are deleted.
 """
 import glob
 import os
@@ -20,6 +22,7 @@ import time
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
@@ -70,12 +73,16 @@ def _loader():
                 collate_fn=dict(type='default_collate'))
 
 
+KEEP_DUMPS = set()  # run folders whose config dumps are part of the fixture
+
+
 def run(stem, values, prefix=None, epochs=None, iters=None, val_every=1,
-        test_values=None):
-    """One training run (and optionally one test run) of config ``stem``.
+        test_values=None, config=None):
+    """One training run (and optionally one test run) in ``runs/<stem>``.
 
     ``values``: the metrics of the successive validations; ``[]`` trains
-    without a validation loop, ``None`` skips training.
+    without a validation loop, ``None`` skips training. ``config``:
+    ``(name, train_cfg)`` of the config the run's dumps claim.
     """
     work_dir = osp.join(WORK_DIRS, stem)
     if epochs is not None:
@@ -95,6 +102,12 @@ def run(stem, values, prefix=None, epochs=None, iters=None, val_every=1,
                             save_last=False)),
         log_processor=dict(by_epoch=log_by_epoch),
         randomness=dict(seed=0), default_scope='mmengine')
+    if config is not None:
+        name, planned = config
+        common['cfg'] = Config(dict(train_cfg=planned),
+                               cfg_text='# fixture\n',
+                               filename=f'configs/{name}.py')
+        KEEP_DUMPS.add(work_dir)
     if values is not None:
         val = dict(val_dataloader=_loader(), val_cfg=dict(),
                    val_evaluator=Evaluator(ScriptedMetric(values, prefix)))
@@ -154,17 +167,39 @@ def main():
     run('fixture_upernet_r50-rm_512x512-80k_ade20k',
         [dict(aAcc=79.5, mIoU=40.11, mAcc=50.2),
          dict(aAcc=80.2, mIoU=42.05, mAcc=52.9)], None, iters=4, val_every=2)
+    # Runs the report must not put in a paper table:
+    # ImageNet ResNet-50 + CutMix stopped after 2 of the 300 epochs its
+    # config plans (unfinished);
+    run('resnet50_8xb64-300e-cutmix_in1k',
+        [dict(top1=77.0, top5=93.1), dict(top1=77.5, top5=93.4)], cls,
+        epochs=2, config=('resnet50_8xb64-300e-cutmix_in1k',
+                          dict(by_epoch=True, max_epochs=300,
+                               val_interval=1)))
+    # a run of the CPU demo (`make demo`: work_dirs/demo/<config stem>);
+    run('demo/resnet18-w16_1xb128-3e-rm_fmnist-64px',
+        [dict(top1=85.2)], cls, epochs=1,
+        config=('resnet18-w16_1xb128-3e-rm_fmnist-64px',
+                dict(by_epoch=True, max_epochs=1, val_interval=1)))
+    # a run of a config the project does not have.
+    run('my_experiment', [dict(top1=50.0)], cls, epochs=1,
+        config=('my_resnet', dict(by_epoch=True, max_epochs=1,
+                                  val_interval=1)))
 
     for path in glob.glob(osp.join(WORK_DIRS, '**', '*.pth'), recursive=True):
         os.remove(path)
-    for path in glob.glob(osp.join(WORK_DIRS, '*', 'last_checkpoint')):
+    for path in glob.glob(osp.join(WORK_DIRS, '**', 'last_checkpoint'),
+                          recursive=True):
         os.remove(path)
-    # config dumps and text logs (with the machine's environment) of the toy
-    # runs: not read by the results tool
-    for path in glob.glob(osp.join(WORK_DIRS, '*', '*.py')) + glob.glob(
-            osp.join(WORK_DIRS, '*', '*', 'vis_data', 'config.py')) + \
-            glob.glob(osp.join(WORK_DIRS, '*', '*', '*.log')):
+    # text logs (with the machine's environment) and, but for KEEP_DUMPS,
+    # config dumps of the toy runs
+    for path in glob.glob(osp.join(WORK_DIRS, '**', '*.log'), recursive=True):
         os.remove(path)
+    for path in glob.glob(osp.join(WORK_DIRS, '**', '*.py'), recursive=True):
+        run_dir = osp.dirname(path)
+        if osp.basename(path) == 'config.py':  # <run>/<ts>/vis_data/
+            run_dir = osp.dirname(osp.dirname(run_dir))
+        if run_dir not in KEEP_DUMPS:
+            os.remove(path)
 
 
 if __name__ == '__main__':

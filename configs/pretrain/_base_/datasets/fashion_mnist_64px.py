@@ -29,13 +29,12 @@ train_dataloader = dict(
         type='FashionMNIST', data_root='data/fashion_mnist', download=False,
         test_mode=False, pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
+# the test split, unshuffled, in batches of 256
 val_dataloader = dict(
+    train_dataloader,
     batch_size=256,
-    num_workers=1,
-    persistent_workers=False,
-    dataset=dict(
-        type='FashionMNIST', data_root='data/fashion_mnist', download=False,
-        split='test', test_mode=True, pipeline=test_pipeline),
+    dataset=dict(train_dataloader['dataset'], split='test', test_mode=True,
+                 pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_dataloader = val_dataloader

@@ -6,36 +6,21 @@
 # to 2 processes and its main.py divides it by the number of GPUs; its
 # published CIFAR-10 RM logs show 782 iterations per epoch (= 25000 / 32 per
 # rank), and CutMix's PyramidNet recipe is 64 images per step at lr 0.25.
-# The official RM log also shows 5 warmup epochs (lr * e / 6 in epochs
-# 1..5), reproduced by LinearLR start_factor 1/6, end=6 (mmengine reaches the
-# full lr at the last step of the window), stepped per epoch.
-_base_ = [
-    'mmpretrain::_base_/datasets/cifar10_bs16.py',
-    'mmpretrain::_base_/default_runtime.py',
-]
+# The official RM log also shows 5 warmup epochs (cifar_common.py).
+_base_ = ['mmpretrain::_base_/datasets/cifar10_bs16.py', './cifar_common.py']
 
+model = dict(head=dict(num_classes=10))
 train_dataloader = dict(batch_size=32, num_workers=4)
-val_dataloader = dict(batch_size=128, num_workers=4)
-test_dataloader = dict(batch_size=128, num_workers=4)
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(batch_size=128, num_workers=4)
+val_evaluator = test_evaluator = dict(type='Accuracy', topk=(1, 5))
 
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.25, momentum=0.9, weight_decay=1e-4,
-                   nesterov=True))
+    optimizer=dict(lr=0.25, weight_decay=1e-4, nesterov=True))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1 / 6, by_epoch=True, begin=0, end=6),
+    _base_.cifar_warmup,
     dict(type='MultiStepLR', milestones=[150, 225], gamma=0.1, by_epoch=True,
          begin=0, end=300),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=300, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
+train_cfg = dict(max_epochs=300)
 # lr 0.25 is for 64 images per step; `--auto-scale-lr` rescales it.
 auto_scale_lr = dict(base_batch_size=64)
-
-# The paper reports the best epoch (averaged over 3 runs): keep the best
-# checkpoint besides the latest ones.
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2,
-                    save_best='auto'))
