@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/setup_env.sh
+bash scripts/setup_env.sh --quick   # RM pretraining needs no mmcv ops: see docs/gpu.md
 bash tools/dataset_converters/prepare_fashion_mnist.sh >/dev/null
 CONFIGS=${DEMO_CONFIGS:-configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py}
 exec .venv/bin/python demo/demo.py $CONFIGS "$@"

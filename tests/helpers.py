@@ -1,6 +1,7 @@
 """Small builders shared by the tests."""
 import importlib.util
 import os.path as osp
+import warnings
 
 import torch
 from mmpretrain.structures import DataSample
@@ -25,6 +26,47 @@ def load_tool(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class FixedRng:
+    """A stand-in for ``random.Random`` that makes ``sample_box`` draw a
+    chosen box: ``uniform`` returns ``r``; ``randrange`` returns the column
+    centre ``cx`` then the row centre ``cy`` (sample_box's order)."""
+
+    def __init__(self, r, cx, cy):
+        self.r, self.cx, self.cy = r, cx, cy
+        self.calls = []
+
+    def uniform(self, a, b):
+        self.calls.append(('uniform', a, b))
+        return self.r
+
+    def randrange(self, n):
+        self.calls.append(('randrange', n))
+        return self.cx if len(self.calls) % 3 == 2 else self.cy
+
+
+def amp_optim_wrapper(params, dtype, monkeypatch, lr=0.01):
+    """mmengine's ``AmpOptimWrapper`` (the ImageNet configs' wrapper) on the
+    CPU. Its constructor asserts a GPU (patched for the call) and the CUDA
+    GradScaler it makes disables itself without CUDA, so it gets torch's CPU
+    GradScaler: same scaling, same skip of a step with inf/nan gradients.
+    mmengine's ``autocast`` allows only bf16 on the CPU; for
+    ``dtype='float16'`` it is replaced by ``torch.autocast('cpu', float16)``
+    (on CUDA it calls ``torch.autocast('cuda', float16)``)."""
+    from mmengine.optim import AmpOptimWrapper
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    from mmengine.runner import amp
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
+    if dtype == 'float16':
+        monkeypatch.setattr(amp, 'autocast', lambda dtype=None, cache_enabled=None:
+                            torch.autocast('cpu', dtype=dtype, cache_enabled=cache_enabled))
+    with warnings.catch_warnings():  # "CUDA is not available. Disabling."
+        warnings.simplefilter('ignore')
+        wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(params, lr=lr),
+                                  dtype=dtype)
+    wrapper.loss_scaler = torch.amp.GradScaler('cpu')
+    return wrapper
 
 
 #: libraries whose import takes seconds; argument handling must not need them

@@ -188,7 +188,7 @@ def test_make_data_batches_rejects_bad_input():
 def test_tables():
     assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
     assert mean_std([4.0]) == (4.0, 0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='at least one value'):
         mean_std([])
     table = markdown_table(['a', 'b'], [[1, 2]])
     assert table.splitlines() == ['| a | b |', '|---|---|', '| 1 | 2 |']

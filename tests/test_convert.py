@@ -365,9 +365,9 @@ def test_wrong_backbone(tmp_path):
                        r'blocks \(2, 2, 2, 2\).*target is PVTv2'):
         convert_checkpoint(src, str(tmp_path / 'o.pth'), 'pvtv2-b1')
     # unsupported target type
-    with pytest.raises(WrongBackboneError, match='SwinTransformer'):
+    with pytest.raises(WrongBackboneError, match='ConvNeXt'):
         convert_checkpoint(src, str(tmp_path / 'o.pth'),
-                           dict(type='mmpretrain.SwinTransformer'))
+                           dict(type='mmpretrain.ConvNeXt'))
     # ResNet-18 (BasicBlock) weights for ResNet-50: every key listed
     with pytest.raises(StrictLoadError) as err:
         convert_checkpoint(src, str(tmp_path / 'o.pth'), 'resnet50')

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from helpers import cls_batch
+from helpers import FixedRng, cls_batch
 
 MEAN, STD = [120.0, 110.0, 100.0], [50.0, 60.0, 70.0]
 
@@ -95,6 +95,35 @@ def test_larger_and_smaller_batches_than_history():
     small = pre(cls_batch([1], 8, 8, seed=99), training=True)
     assert small['inputs'].shape[0] == 1
     assert pre.recursive_mix.history_inputs.shape[0] == 1
+
+
+@pytest.mark.parametrize('num_hist,batch', [(3, 5), (3, 2)])
+def test_history_row_i_feeds_sample_i(num_hist, batch):
+    """History smaller or larger than the batch: sample i gets the pixels
+    and the labels of history row i (values, not only shapes)."""
+    pre = build()
+    pre.recursive_mix.rng = FixedRng(r=0.25, cx=6, cy=4)  # box x 3..9, y 2..6
+    g = torch.Generator().manual_seed(0)
+    hist = torch.randn(num_hist, 3, 8, 12, generator=g)  # distinct rows
+    hist_scores = torch.softmax(torch.randn(num_hist, 5, generator=g), 1)
+    pre.recursive_mix.history_inputs = hist.clone()
+    pre.recursive_mix.history_scores = hist_scores.clone()
+    labels = [i % 5 for i in range(batch)]
+    out = pre(cls_batch(labels, 8, 12, seed=1), training=True)
+    plain = normalised(cls_batch(labels, 8, 12, seed=1))
+    lam = 24 / 96
+    for i, s in enumerate(out['data_samples']):
+        onehot = F.one_hot(torch.tensor(labels[i]), 5).float()
+        if i < num_hist:
+            assert s.rm_valid and s.rm_lam == pytest.approx(lam)
+            assert s.rm_box.tolist() == [3.0, 2.0, 9.0, 6.0]
+            pasted = F.interpolate(hist[i:i + 1], size=(4, 6), mode='nearest')[0]
+            assert torch.equal(out['inputs'][i, :, 2:6, 3:9], pasted)
+            assert torch.allclose(s.gt_score, (1 - lam) * onehot + lam * hist_scores[i])
+        else:
+            assert not s.rm_valid and s.rm_lam == 0.0
+            assert torch.equal(out['inputs'][i], plain[i])
+            assert torch.equal(s.gt_score, onehot)
 
 
 def test_eval_never_mixes_nor_touches_history():

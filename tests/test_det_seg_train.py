@@ -28,6 +28,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmrm.convert import StrictLoadError
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 COCO_ROOT = osp.join(REPO, 'tests', 'data', 'coco_fixture') + '/'
 ADE_ROOT = osp.join(REPO, 'tests', 'data', 'ade_fixture')
@@ -301,7 +303,7 @@ def test_incomplete_checkpoint_stops_before_training(
     runner = Runner.from_cfg(cfg)
     rec = Recorder()
     runner.register_hook(rec)
-    with pytest.raises(Exception, match=dropped.replace('.', r'\.')):
+    with pytest.raises(StrictLoadError, match=dropped.replace('.', r'\.')):
         runner.train()
     assert rec.initial is None and not rec.losses
 

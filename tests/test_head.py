@@ -1,4 +1,6 @@
 """RecursiveMixHead: classifier, RoIAlign consistency loss, deploy shape."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -121,10 +123,156 @@ def test_clear_errors():
         head.loss((torch.randn(1, 3, 4, 4),), s)
 
 
-def test_history_smaller_than_batch_is_aligned():
+def _kl(p_logits, q_logits):
+    """KL(softmax(p) || softmax(q)) of two (K,) logit vectors, float64."""
+    p = F.softmax(p_logits.double(), 0)
+    return float((p * (p.log() - F.log_softmax(q_logits.double(), 0))).sum())
+
+
+@pytest.mark.parametrize('num_hist,batch', [(2, 4), (5, 3)])
+def test_history_logits_row_i_is_used_for_sample_i(num_hist, batch):
+    """History smaller (last batch of an epoch was short) or larger than the
+    batch: the loss uses history row i for sample i, by value."""
+    torch.manual_seed(0)
+    head = build_head(omega=1.0)
+    hist = torch.randn(num_hist, 4) * 3  # distinct rows
+    head.history_logits = hist.clone()
+    n = min(num_hist, batch)
+    lam = 0.25
+    samples = rm_samples([i % 4 for i in range(batch)], [4.0, 0.0, 12.0, 8.0],
+                         lam, [i < n for i in range(batch)], (16, 16))
+    feat = torch.randn(batch, 3, 4, 4)
+    loss_rm = head.loss((feat,), samples)['loss_rm'].item()
+    p_roi = head.fc_roi(feat[:, :, 0:2, 1:3].mean((2, 3))).detach()
+    expected = sum(lam * _kl(hist[i], p_roi[i]) for i in range(n)) / batch
+    assert loss_rm == pytest.approx(expected, rel=1e-5)
+    assert head.history_logits.shape == (batch, 4)
+
+
+def _bilinear(fmap, y, x):
+    """torchvision's bilinear sample of fmap (C, h, w) at (y, x)."""
+    h, w = fmap.shape[-2:]
+    if y < -1.0 or y > h or x < -1.0 or x > w:
+        return torch.zeros(fmap.size(0), dtype=torch.float64)
+    y, x = max(y, 0.0), max(x, 0.0)
+    y0, x0 = int(y), int(x)
+    if y0 >= h - 1:
+        y0 = y1 = h - 1
+        y = float(y0)
+    else:
+        y1 = y0 + 1
+    if x0 >= w - 1:
+        x0 = x1 = w - 1
+        x = float(x0)
+    else:
+        x1 = x0 + 1
+    ly, lx = y - y0, x - x0
+    f = fmap.double()
+    return ((1 - ly) * (1 - lx) * f[:, y0, x0] + (1 - ly) * lx * f[:, y0, x1]
+            + ly * (1 - lx) * f[:, y1, x0] + ly * lx * f[:, y1, x1])
+
+
+def roi_align_1x1_by_hand(fmap, box, scale_x, scale_y):
+    """RoIAlign(output 1x1, aligned=True, adaptive sampling) of one box
+    ``[x1, y1, x2, y2]`` in input pixels, written out from its definition:
+    box to feature coordinates per axis, minus half a pixel, ceil(size)
+    sample points per axis at the centres of equal cells, averaged."""
+    x1, x2 = box[0] * scale_x - 0.5, box[2] * scale_x - 0.5
+    y1, y2 = box[1] * scale_y - 0.5, box[3] * scale_y - 0.5
+    gw, gh = math.ceil(x2 - x1), math.ceil(y2 - y1)
+    points = [(y1 + (iy + 0.5) * (y2 - y1) / gh, x1 + (ix + 0.5) * (x2 - x1) / gw)
+              for iy in range(gh) for ix in range(gw)]
+    return sum(_bilinear(fmap, y, x) for y, x in points) / len(points)
+
+
+def test_roi_features_scale_x_and_y_separately_on_37x53():
+    """A 37x53 (HxW) input and a 10x14 feature map (stride 4, rounded up):
+    x scales by 14/53, y by 10/37, which differ. RoIAlign equals the hand
+    computation; one scale for both axes would not."""
+    torch.manual_seed(0)
+    head = build_head()
+    feat = torch.randn(2, 3, 10, 14)
+    boxes = [[5.0, 7.0, 41.0, 30.0], [0.0, 11.0, 26.0, 37.0]]
+    pooled = head.roi_features(feat, torch.tensor(boxes), (37, 53))
+    for i, box in enumerate(boxes):
+        expected = roi_align_1x1_by_hand(feat[i], box, 14 / 53, 10 / 37)
+        assert torch.allclose(pooled[i].double(), expected, atol=1e-5)
+        single = roi_align_1x1_by_hand(feat[i], box, 14 / 53, 14 / 53)
+        assert not torch.allclose(pooled[i].double(), single, atol=1e-3)
+
+
+def test_roi_box_is_scaled_in_float32_under_bf16_autocast():
+    """Under bf16 autocast the feature map is bf16; the box must not be:
+    41 * 14/53 = 10.83 has no bf16 value closer than 1/32. The feature map
+    is an integer ramp (exact in bf16), whose RoI mean is its value at the
+    box centre; shifted to be ~0 there, so that bf16's output rounding is
+    tiny and a rounded box (8 per feature pixel) shows."""
+    head = build_head(in_channels=1)
+    box = [5.0, 7.0, 41.0, 30.0]
+    cx = (box[0] + box[2]) / 2 * 14 / 53 - 0.5
+    cy = (box[1] + box[3]) / 2 * 10 / 37 - 0.5
+    ys, xs = torch.meshgrid(torch.arange(10.0), torch.arange(14.0), indexing='ij')
+    ramp = (8 * xs + 8 * ys - round(8 * cx + 8 * cy))[None, None]
+    assert torch.equal(ramp.to(torch.bfloat16).float(), ramp)
+    exact = 8 * cx + 8 * cy - round(8 * cx + 8 * cy)
+    assert roi_align_1x1_by_hand(ramp[0], box, 14 / 53, 10 / 37).item() == \
+        pytest.approx(exact, abs=1e-9)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        pooled = head.roi_features(ramp.to(torch.bfloat16), torch.tensor([box]),
+                                   (37, 53))
+    assert pooled.dtype == torch.bfloat16
+    assert pooled.float().item() == pytest.approx(exact, abs=0.01)
+
+
+def test_non_finite_history_row_gets_weight_zero():
+    """An fp16 overflow leaves inf/nan logits in the history: those rows are
+    not used (weight 0), the others are, and loss_rm stays finite."""
+    torch.manual_seed(0)
+    head = build_head(omega=1.0)
+    hist = torch.randn(3, 4) * 3
+    hist[0, 1] = float('inf')
+    hist[2, 0] = float('nan')
+    head.history_logits = hist.clone()
+    lam = 0.25
+    samples = rm_samples([0, 1, 2], [4.0, 0.0, 12.0, 8.0], lam, [True] * 3, (16, 16))
+    feat = torch.randn(3, 3, 4, 4, requires_grad=True)
+    loss_rm = head.loss((feat,), samples)['loss_rm']
+    assert torch.isfinite(loss_rm)
+    p_roi = head.fc_roi(feat[:, :, 0:2, 1:3].mean((2, 3))).detach()
+    assert loss_rm.item() == pytest.approx(lam * _kl(hist[1], p_roi[1]) / 3, rel=1e-4)
+    loss_rm.backward()
+    assert torch.isfinite(feat.grad).all() and torch.isfinite(head.fc_roi.weight.grad).all()
+
+
+def test_history_logits_are_float32_under_autocast():
+    head = build_head()
+    samples = rm_samples([0, 1], [0] * 4, 0.0, [False] * 2, (16, 16))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        logits = head(torch.randn(2, 3, 4, 4))
+        head.loss((torch.randn(2, 3, 4, 4),), samples)
+    assert logits.dtype == torch.bfloat16  # the head does run under autocast
+    assert head.history_logits.dtype == torch.float32
+
+
+def test_predict_leaves_history_untouched():
     head = build_head()
     head.loss((torch.randn(2, 3, 4, 4),), rm_samples([0, 1], [0] * 4, 0.0, [False] * 2, (8, 8)))
-    s = rm_samples([0, 1, 2], [0, 0, 4, 4], 0.25, [True, True, False], (8, 8))
-    losses = head.loss((torch.randn(3, 3, 4, 4),), s)
-    assert torch.isfinite(losses['loss_rm'])
-    assert head.history_logits.shape == (3, 4)
+    hist = head.history_logits
+    saved = hist.clone()
+    head.eval()
+    head.predict((torch.randn(5, 3, 4, 4),))
+    assert head.history_logits is hist and torch.equal(hist, saved)
+
+
+def test_token_sequence_input_gets_the_documented_error():
+    """ViT-like (N, L, C) tokens (C == in_channels) without a grid: the
+    error of docs/checks.md, in forward and in loss."""
+    head = build_head()
+    tokens = torch.randn(2, 49, 3)
+    msg = (r"got a token sequence \(N, L, C\) = \(2, 49, 3\) .*set the "
+           r"backbone's output to a feature map \(N, C, h, w\)")
+    with pytest.raises(ValueError, match=msg):
+        head((tokens,))
+    s = rm_samples([0, 1], [0] * 4, 0.0, [False] * 2, (28, 28))
+    with pytest.raises(ValueError, match=msg):
+        head.loss((tokens,), s)

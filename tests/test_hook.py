@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmpretrain.registry import HOOKS, MODELS
 
-from helpers import cls_batch
+from helpers import amp_optim_wrapper, cls_batch
 
 
 def rm_model(reset_each_epoch=True, head='RecursiveMixHead', pre='RecursiveMixDataPreprocessor'):
@@ -63,6 +63,27 @@ def test_non_finite_consistency_loss_stops_with_iteration_number(bad):
     hook.after_train_iter(fake_runner(None, it=5), 0, outputs={'loss_rm': torch.tensor(0.3)})
     with pytest.raises(FloatingPointError, match='iteration 42'):
         hook.after_train_iter(fake_runner(None, it=41), 0, outputs={'loss_rm': torch.tensor(bad)})
+
+
+def test_amp_tolerates_a_few_non_finite_steps_in_a_row(monkeypatch):
+    """With AmpOptimWrapper a non-finite loss_rm is an overflow step that
+    the GradScaler skips: up to amp_skip_limit in a row pass (a finite step
+    starts the count again), one more stops the run. With the plain
+    OptimWrapper the first one stops it."""
+    from mmengine.optim import OptimWrapper
+    hook = HOOKS.build(dict(type='RecursiveMixHistoryHook', amp_skip_limit=2))
+    param = torch.nn.Parameter(torch.zeros(1))
+    runner = SimpleNamespace(iter=0, epoch=0, optim_wrapper=amp_optim_wrapper(
+        [param], 'float16', monkeypatch))
+    nan, ok = {'loss_rm': torch.tensor(float('nan'))}, {'loss_rm': torch.tensor(0.1)}
+    for outputs in (nan, nan, ok, nan, nan):
+        hook.after_train_iter(runner, 0, outputs=outputs)
+    with pytest.raises(FloatingPointError, match='consistency loss is nan'):
+        hook.after_train_iter(runner, 0, outputs=nan)
+    runner.optim_wrapper = OptimWrapper(torch.optim.SGD([param], lr=0.1))
+    with pytest.raises(FloatingPointError, match='consistency loss is nan'):
+        HOOKS.build(dict(type='RecursiveMixHistoryHook')).after_train_iter(
+            runner, 0, outputs=nan)
 
 
 def test_class_count_mismatch_is_refused():

@@ -1,6 +1,7 @@
 """Every pretraining config builds; RM adds only the training-only fc_roi."""
 import glob
 import os
+import re
 
 import pytest
 import torch
@@ -53,9 +54,10 @@ def test_config_builds_its_model(path):
     if is_rm:
         assert model.neck is None
         assert [h['type'] for h in cfg.custom_hooks] == ['RecursiveMixHistoryHook']
-    if '_in1k' in path:
+    if '_in1k' in path:  # {arch}_{GPUs}xb{batch}-300e...
         assert cfg.train_cfg.max_epochs == 300
-        assert cfg.train_dataloader.batch_size == 64
+        per_gpu = int(re.search(r'_\d+xb(\d+)-', path).group(1))
+        assert cfg.train_dataloader.batch_size == per_gpu
         assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
 
 

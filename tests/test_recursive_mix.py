@@ -6,25 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from helpers import FixedRng
 from mmrm.models.recursive_mix import (Box, RecursiveMix, mix_labels,
                                        paste_history, sample_box)
-
-
-class FixedRng:
-    """A stand-in for random.Random that returns chosen values."""
-
-    def __init__(self, r, cx, cy):
-        self.r, self.cx, self.cy = r, cx, cy
-        self.calls = []
-
-    def uniform(self, a, b):
-        self.calls.append(('uniform', a, b))
-        return self.r
-
-    def randrange(self, n):
-        # sample_box draws the column centre first, then the row centre
-        self.calls.append(('randrange', n))
-        return self.cx if len(self.calls) % 3 == 2 else self.cy
 
 
 def onehot(labels, k):
@@ -72,14 +56,26 @@ def test_paste_is_pixel_exact_nearest_resize_on_non_square_box():
     assert torch.all(x[mask] == 0)
 
 
-def test_paste_bilinear_differs_from_nearest():
-    hist = torch.arange(2 * 1 * 8 * 8, dtype=torch.float32).view(2, 1, 8, 8)
-    a, b = torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8)
-    box = Box(0, 0, 5, 3)
-    paste_history(a, hist, box, 'nearest')
-    paste_history(b, hist, box, 'bilinear')
-    assert not torch.equal(a, b)
-    assert torch.allclose(b[:, :, :3, :5], F.interpolate(hist, size=(3, 5), mode='bilinear', align_corners=False))
+def test_paste_bilinear_aligns_corners_as_the_official_code():
+    """Table 4b: the official code resizes with ``align_corners=True``.
+    A 2x3 ramp resized by hand to a 3x4 box: output pixel (r, c) samples the
+    source at (r * 1/2, c * 2/3), so the corners are copied exactly
+    (``align_corners=False`` would give 6.25 and 13.75 in the first row)."""
+    hist = torch.tensor([[0.0, 10.0, 20.0], [30.0, 40.0, 50.0]]).view(1, 1, 2, 3)
+    x = torch.full((1, 1, 5, 6), -1.0)
+    assert paste_history(x, hist, Box(x1=1, y1=2, x2=5, y2=5), 'bilinear') == 1
+    third = 20.0 / 3
+    expected = torch.tensor([[0.0, third, 2 * third, 20.0],
+                             [15.0, 15.0 + third, 15.0 + 2 * third, 35.0],
+                             [30.0, 30.0 + third, 30.0 + 2 * third, 50.0]])
+    assert torch.allclose(x[0, 0, 2:5, 1:5], expected, atol=1e-5)
+    outside = torch.ones(5, 6, dtype=torch.bool)
+    outside[2:5, 1:5] = False
+    assert torch.all(x[0, 0][outside] == -1.0)
+    # nearest on the same box picks source pixels: rows [0, 0, 1], cols [0, 0, 1, 2]
+    y = torch.zeros(1, 1, 5, 6)
+    paste_history(y, hist, Box(x1=1, y1=2, x2=5, y2=5), 'nearest')
+    assert y[0, 0, 2:5, 1:5].tolist() == [[0, 0, 10, 20], [0, 0, 10, 20], [30, 30, 40, 50]]
 
 
 def test_paste_empty_box_and_history_sizes():

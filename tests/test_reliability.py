@@ -332,6 +332,57 @@ def test_empty_ade_image_dir(tmp_path, demo_backbone):
         train(argv, hooks=[NoStep()])
 
 
+def test_missing_ade_image_dir(tmp_path, demo_backbone):
+    """The image directory itself is absent (not only empty)."""
+    root = tmp_path / 'ade'
+    shutil.copytree(ADE, root)
+    shutil.rmtree(root / 'images' / 'training')
+    argv = seg_argv(tmp_path / 'w', demo_backbone,
+                    [f'train_dataloader.dataset.data_root={root}'])
+    with pytest.raises(FileNotFoundError, match='data_prefix.img_path '
+                       'directory does not exist: .*images/training'):
+        train(argv, hooks=[NoStep()])
+
+
+class _ListDataset:
+    """A built dataset as the preflight sees it: ``len`` and
+    ``get_data_info``; counts the entries read."""
+
+    def __init__(self, paths):
+        self.paths, self.read = paths, []
+
+    def __len__(self):
+        return len(self.paths)
+
+    def get_data_info(self, i):
+        self.read.append(i)
+        return {'img_path': self.paths[i]}
+
+
+def test_preflight_checks_at_most_the_cap_evenly_spread(tmp_path, monkeypatch):
+    """More samples than MAX_CHECKED_FILES (made 5 here): exactly 5 entries
+    are read, first and last included, evenly spread; a missing file at a
+    checked index is named, one between checked indices is not (the
+    documented limit of a capped check)."""
+    import importlib
+    from types import SimpleNamespace
+
+    # the module (mmrm.apis exports a function of the same name)
+    preflight = importlib.import_module('mmrm.apis.preflight')
+    monkeypatch.setattr(preflight, 'MAX_CHECKED_FILES', 5)
+    paths = []
+    for i in range(41):
+        paths.append(str(tmp_path / f'{i}.png'))
+        open(paths[-1], 'w').close()
+    dataset = _ListDataset(paths)
+    preflight.check_train_dataset(SimpleNamespace(dataset=dataset))
+    assert dataset.read == [0, 10, 20, 30, 40]
+    os.remove(paths[40])
+    os.remove(paths[15])
+    with pytest.raises(FileNotFoundError, match=r'names 1 file\(s\) .*40\.png'):
+        preflight.check_train_dataset(SimpleNamespace(dataset=_ListDataset(paths)))
+
+
 def test_coco_file_names_not_on_disk(tmp_path, demo_backbone):
     """Annotations naming images that are not there: mmdet builds the
     dataset and fails only when a step loads the image; the preflight
@@ -449,15 +500,28 @@ def test_rm_batch_size_one_and_odd_image_size(tmp_path, fmnist_small):
         def before_train_iter(self, runner, batch_idx, data_batch=None):
             Shapes.shapes.append(tuple(data_batch['inputs'][0].shape))
 
+    class Lams(Hook):
+        """rm_lam of each training batch, as the preprocessor wrote it."""
+        lams = []
+
+        def before_train(self, runner):
+            runner.model.data_preprocessor.register_forward_hook(
+                lambda module, args, out: Lams.lams.append(
+                    out['data_samples'][0].get('rm_lam'))
+                if len(args) > 1 and args[1] else None)
+
     probe = Probe()
     runner = train(fmnist_argv(tmp_path, fmnist_small, n_train=2, batch=1,
                                epochs=1, cfg=RM),
-                   hooks=[probe, Shapes()], mutate=odd_size)
+                   hooks=[probe, Shapes(), Lams()], mutate=odd_size)
     assert runner.iter == 2 and len(probe.steps) == 2
     assert Shapes.shapes == [(1, 37, 53)] * 2
     for step in probe.steps:
         assert all(torch.isfinite(torch.tensor(v)) for v in step.values())
     assert probe.steps[0]['loss_rm'] == 0.0  # nothing pasted yet
+    # the second step mixes: the first image is pasted, loss_rm > 0
+    assert Lams.lams[0] == 0.0 and Lams.lams[1] > 0
+    assert probe.steps[1]['loss_rm'] > 0
 
 
 def test_training_set_empty_after_class_filtering(tmp_path, demo_backbone):

@@ -79,6 +79,50 @@ def test_history_kept_across_epochs_when_reset_is_off(tmp_path, fmnist_small):
     assert RecordHistoryAtEpochStartHook.seen == [(True, True), (False, False)]
 
 
+@HOOKS.register_module(force=True)
+class RecordHistoryAroundValHook(Hook):
+    """Test probe: the RM history (object and values) at the end of a
+    training epoch, after the validation that follows, and at the start of
+    the next training epoch (before RecursiveMixHistoryHook, which has the
+    priority NORMAL)."""
+    priority = 'VERY_HIGH'
+    seen = []
+
+    @staticmethod
+    def _state(runner):
+        pre = runner.model.data_preprocessor.recursive_mix
+        tensors = (pre.history_inputs, pre.history_scores, runner.model.head.history_logits)
+        return [(t, t.clone()) for t in tensors]
+
+    def after_train_epoch(self, runner):
+        self.seen.append(('train_end', self._state(runner)))
+
+    def after_val_epoch(self, runner, metrics=None):
+        self.seen.append(('val_end', self._state(runner)))
+
+    def before_train_epoch(self, runner):
+        if runner.epoch > 0:
+            self.seen.append(('train_start', self._state(runner)))
+
+
+def test_validation_between_epochs_keeps_the_history(tmp_path, fmnist_small):
+    """reset_each_epoch=False and validation after every epoch (batch 7, not
+    the training batch 16): the history of the last training step survives
+    the validation unchanged, object and values, into the next epoch."""
+    RecordHistoryAroundValHook.seen = []
+    cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
+                   **{'data_preprocessor.reset_each_epoch': False,
+                      'train_cfg.val_interval': 1, 'val_dataloader.batch_size': 7})
+    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAroundValHook')]
+    Runner.from_cfg(cfg).train()
+    names = [name for name, _ in RecordHistoryAroundValHook.seen]
+    assert names == ['train_end', 'val_end', 'train_start', 'train_end', 'val_end']
+    for later in RecordHistoryAroundValHook.seen[1:3]:
+        for (t0, v0), (t1, v1) in zip(RecordHistoryAroundValHook.seen[0][1], later[1]):
+            assert t1 is t0 and torch.equal(v1, v0)
+            assert v1.size(0) == 16
+
+
 def test_rm_head_without_rm_preprocessor_is_refused(tmp_path, fmnist_small):
     cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
     cfg.data_preprocessor = dict(num_classes=10, mean=[72.94] * 3, std=[90.02] * 3)

@@ -133,8 +133,10 @@ def train(cfg, allow_partial_load: bool = False,
         The Runner, after training.
     """
     from .distributed import setup_cpu_distributed
+    from .ops_guard import ensure_mmcv_ops
     from .preflight import preflight
     prepare_process()
+    ensure_mmcv_ops(cfg)
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     runner = build_runner(cfg)
     preflight(runner, cfg, allow_partial_load=allow_partial_load)
@@ -158,8 +160,10 @@ def test(cfg, checkpoint: str, allow_partial_load: bool = False,
         dict: the metrics.
     """
     from .distributed import setup_cpu_distributed
+    from .ops_guard import ensure_mmcv_ops
     from .preflight import check_checkpoint_matches
     prepare_process()
+    ensure_mmcv_ops(cfg)
     cfg.load_from = checkpoint
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     runner = build_runner(cfg)

@@ -1,7 +1,8 @@
 """Checkpoint conversion and strict pretrained initialisation.
 
 Reading and unwrapping checkpoints (:mod:`.loading`, :mod:`.keys`), the
-backbone targets and their key mapping (:mod:`.backbones`), conversion with
+backbone targets and their key mapping (:mod:`.backbones`; ViT and Swin in
+:mod:`.transformers` and :mod:`.transformer_keys`), conversion with
 strict verification (:mod:`.checkpoint`), the errors they raise
 (:mod:`.errors`) and the ``StrictPretrained`` weight initializer
 (:mod:`.strict_init`, registered in mmengine's root ``WEIGHT_INITIALIZERS``
@@ -15,6 +16,7 @@ from .errors import (CheckpointError, DeepStemError, NotACheckpointError,
 from .loading import (allow_mmengine_checkpoints, load_checkpoint_file,
                       mmengine_safe_globals)
 from .strict_init import StrictPretrainedInit, load_state_dict_strictly
+from .transformer_keys import ArchitectureMismatchError, PositionEmbeddingError
 
 __all__ = [
     'convert_checkpoint', 'extract_backbone', 'verify_backbone', 'PRESETS',
@@ -23,5 +25,6 @@ __all__ = [
     'DeepStemError', 'StrictLoadError', 'StrictPretrainedInit',
     'load_state_dict_strictly',
     'load_checkpoint_file', 'mmengine_safe_globals',
-    'allow_mmengine_checkpoints'
+    'allow_mmengine_checkpoints', 'ArchitectureMismatchError',
+    'PositionEmbeddingError'
 ]

@@ -10,6 +10,8 @@ A target is described by a config dict in OpenMMLab style. Supported types
   ``base_channels``, ``num_stages``, ``deep_stem``, ``avg_down``,
   ``conv_cfg``, ``norm_cfg``).
 * ``PyramidVisionTransformerV2``: checked against mmdet's PVTv2.
+* ``VisionTransformer``, ``SwinTransformer`` (mmrm's extension beyond the
+  paper): see :mod:`.transformers`.
 """
 import copy
 import re
@@ -18,6 +20,10 @@ from typing import Dict, List, Mapping, Tuple, Union
 import torch.nn as nn
 
 from .errors import DeepStemError, WrongBackboneError, format_keys
+from .transformer_keys import detect_transformer
+from .transformers import (SWIN_TYPES, TRANSFORMER_FAMILIES,
+                           TRANSFORMER_PRESETS, VIT_TYPES,
+                           build_transformer_targets, resolve_transformer)
 
 #: ``--backbone`` presets
 PRESETS: Dict[str, dict] = {
@@ -31,6 +37,7 @@ PRESETS: Dict[str, dict] = {
                      num_layers=[2, 2, 2, 2]),
     'pvtv2-b2': dict(type='PyramidVisionTransformerV2', embed_dims=64,
                      num_layers=[3, 4, 6, 3]),
+    **TRANSFORMER_PRESETS,
 }
 RESNET_TYPES = {'ResNet': {}, 'ResNetV1c': dict(deep_stem=True),
                 'ResNetV1d': dict(deep_stem=True, avg_down=True)}
@@ -63,8 +70,9 @@ def resolve_backbone(backbone: Union[str, Mapping]) -> Tuple[str, dict, str]:
         backbone: a key of :data:`PRESETS` or a config dict with ``type``.
 
     Returns:
-        ``(family, cfg, name)``: family ``'resnet'`` or ``'pvtv2'``, a plain
-        config dict with the scope removed from ``type``, a readable name.
+        ``(family, cfg, name)``: family ``'resnet'``, ``'pvtv2'``,
+        ``'vit'`` or ``'swin'``, a plain config dict with the scope removed
+        from ``type``, a readable name.
 
     Raises:
         WrongBackboneError: unknown preset or unsupported type.
@@ -102,15 +110,21 @@ def resolve_backbone(backbone: Union[str, Mapping]) -> Tuple[str, dict, str]:
         return 'resnet', cfg, name or f'{btype}-{cfg["depth"]}'
     if btype in PVT_TYPES:
         return 'pvtv2', cfg, name or btype
+    if btype in VIT_TYPES + SWIN_TYPES:
+        return resolve_transformer(cfg, name)
     raise WrongBackboneError(
         f'backbone type {btype!r} is not supported by the converter; '
-        f'supported: {", ".join(list(RESNET_TYPES) + sorted(PVT_TYPES))}')
+        f'supported: {", ".join(list(RESNET_TYPES) + sorted(PVT_TYPES))}, '
+        f'{", ".join(VIT_TYPES + SWIN_TYPES)}')
 
 
 def detect_family(state_dict: Mapping) -> str:
-    """Guess the backbone family from its keys: ``'resnet'``, ``'pvtv2'``
-    or ``'unknown'``."""
+    """Guess the backbone family from its keys: ``'resnet'``, ``'pvtv2'``,
+    ``'vit'``, ``'swin'`` or ``'unknown'``."""
     keys = list(state_dict)
+    transformer = detect_transformer(state_dict)
+    if transformer:
+        return transformer
     if any(k.startswith('layers.0.0.projection.') for k in keys):
         return 'pvtv2'
     has_stem = 'conv1.weight' in state_dict or any(
@@ -160,8 +174,11 @@ def build_targets(family: str, cfg: dict) -> List[Tuple[str, nn.Module]]:
     """Build the modules that the converted weights must load into.
 
     Returns:
-        list of ``(name, module)``: mmdet and mmseg ResNet, or mmdet PVTv2.
+        list of ``(name, module)``: mmdet and mmseg ResNet, mmdet PVTv2,
+        mmseg ViT or mmdet and mmseg Swin.
     """
+    if family in TRANSFORMER_FAMILIES:
+        return build_transformer_targets(family, cfg)
     if family == 'resnet':
         from mmdet.models.backbones import ResNet as DetResNet
         from mmseg.models.backbones import ResNet as SegResNet

@@ -17,13 +17,17 @@ import torch
 
 from .backbones import (PRESETS, _plain, adapt_resnet_stem, build_targets,
                         detect_family, resolve_backbone)
-from .errors import StrictLoadError, WrongBackboneError, format_keys
+from .errors import (CheckpointError, StrictLoadError, WrongBackboneError,
+                     format_keys)
 from .keys import fill_num_batches_tracked, split_backbone, unwrap_state_dict
 from .loading import load_checkpoint_file
 from .strict_init import load_state_dict_strictly
 from .summary import backbone_shape, describe, is_standard_resnet
+from .transformer_keys import adapt_transformer, describe_transformer
+from .transformers import TRANSFORMER_FAMILIES, training_backbone
 
-FAMILY_NAMES = {'resnet': 'ResNet', 'pvtv2': 'PVTv2', 'unknown': 'unknown'}
+FAMILY_NAMES = {'resnet': 'ResNet', 'pvtv2': 'PVTv2', 'vit': 'ViT',
+                'swin': 'Swin', 'unknown': 'unknown'}
 
 
 def _mmrm_version() -> str:
@@ -36,7 +40,8 @@ def _mmrm_version() -> str:
 
 def extract_backbone(src: str,
                      backbone: Union[str, Mapping] = 'resnet50',
-                     trusted: bool = False):
+                     trusted: bool = False,
+                     resize_pos_embed: bool = False):
     """Read ``src`` and return its backbone weights in the target's layout.
 
     Args:
@@ -44,32 +49,49 @@ def extract_backbone(src: str,
         backbone: preset name or backbone config dict, see
             :func:`~mmrm.convert.backbones.resolve_backbone`.
         trusted: allow full unpickling of ``src``.
+        resize_pos_embed: ViT/Swin only: interpolate a position embedding
+            of another grid to the target's (otherwise an error).
 
     Returns:
         tuple: ``(state_dict, info)``; ``info`` holds ``family``, ``cfg``,
-        ``name``, ``layout``, ``dropped_keys``, ``filled_keys``.
+        ``name``, ``layout``, ``dropped_keys``, ``filled_keys``, ``notes``
+        (ViT/Swin: ``pos_embed_resized``, ``unchecked``).
 
     Raises:
         the :mod:`mmrm.convert.errors` exceptions and FileNotFoundError.
     """
     family, cfg, name = resolve_backbone(backbone)
+    if resize_pos_embed and family not in TRANSFORMER_FAMILIES:
+        raise CheckpointError(
+            f'resize_pos_embed applies to ViT/Swin targets, not {name}')
     raw = load_checkpoint_file(src, trusted=trusted)
     state_dict = unwrap_state_dict(raw, src)
     state_dict, layout, dropped = split_backbone(state_dict, src)
     found = detect_family(state_dict)
     if found != family:
         shape = backbone_shape(state_dict)
-        what = describe(shape) if shape else \
-            f'{FAMILY_NAMES[found]} (first keys: ' \
-            f'{format_keys(list(state_dict)[:3], 3)})'
+        if shape is not None:
+            what = describe(shape)
+        elif found in TRANSFORMER_FAMILIES:
+            what = describe_transformer(state_dict, found)
+        else:
+            what = f'{FAMILY_NAMES[found]} (first keys: ' \
+                f'{format_keys(list(state_dict)[:3], 3)})'
         raise WrongBackboneError(
             f'{src} holds a {what} backbone, but the target is '
             f'{FAMILY_NAMES[family]} ({name}); pick the matching --backbone')
+    notes = {}
+    if family in TRANSFORMER_FAMILIES:
+        state_dict, notes = adapt_transformer(
+            state_dict, family, cfg, src, name, resize_pos_embed,
+            training_backbone(raw, family))
+        dropped += notes.pop('dropped', [])
     if family == 'resnet':
         state_dict = adapt_resnet_stem(state_dict, cfg, src)
-    filled = fill_num_batches_tracked(state_dict)
+    filled = notes.pop('filled', []) + fill_num_batches_tracked(state_dict)
     info = dict(family=family, cfg=cfg, name=name, layout=layout,
-                dropped_keys=sorted(dropped), filled_keys=filled)
+                dropped_keys=sorted(dropped), filled_keys=filled,
+                notes=notes)
     return state_dict, info
 
 
@@ -114,15 +136,17 @@ def convert_checkpoint(src: str,
                        dst: str,
                        backbone: Union[str, Mapping] = 'resnet50',
                        verify: bool = True,
-                       trusted: bool = False) -> 'OrderedDict':
+                       trusted: bool = False,
+                       resize_pos_embed: bool = False) -> 'OrderedDict':
     """Convert a pretraining checkpoint into a backbone-only checkpoint.
 
     Inputs: an mmpretrain classifier checkpoint (``backbone.*``, ``head.fc``,
     ``head.fc_roi``, mmengine ``meta``/``message_hub``/``optimizer``), an
     official RecursiveMix-pytorch ``.pth`` (torchvision ResNet keys with
     ``fc``/``fc_roi``, maybe a ``module.`` prefix, maybe wrapped in
-    ``state_dict``/``model``), or an official PVTv2 release. Classifier
-    layers are dropped.
+    ``state_dict``/``model``), or an official PVTv2 release; mmpretrain
+    ViT/Swin classifiers go to mmseg's ViT / mmdet's and mmseg's Swin
+    (:mod:`.transformer_keys`). Classifier layers are dropped.
 
     Args:
         src: input checkpoint path.
@@ -130,10 +154,14 @@ def convert_checkpoint(src: str,
         backbone: ``'resnet50'``, ``'pvtv2-b1'`` (see
             :data:`~mmrm.convert.backbones.PRESETS`) or a backbone config
             dict, e.g. ``Config.fromfile(pretrain_cfg).model.backbone``.
-        verify: build the target as mmdet's and mmseg's ResNet (or mmdet's
-            PVTv2) and load the weights strictly before saving.
+        verify: build the target as mmdet's and mmseg's ResNet (mmdet's
+            PVTv2, mmseg's ViT, mmdet's and mmseg's Swin) and load the
+            weights strictly before saving.
         trusted: read ``src`` with full unpickling (only for trusted files
             that a weights-only load refuses).
+        resize_pos_embed: ViT/Swin targets: interpolate a position
+            embedding of another grid (recorded in ``meta``); without it
+            such a checkpoint is an error.
 
     Returns:
         OrderedDict: the backbone state dict (keys without ``backbone.``).
@@ -141,9 +169,12 @@ def convert_checkpoint(src: str,
     Raises:
         FileNotFoundError, NotACheckpointError, UnsafeCheckpointError,
         TaskCheckpointError, WrongBackboneError, DeepStemError,
-        StrictLoadError (see :mod:`mmrm.convert.errors`).
+        StrictLoadError (see :mod:`mmrm.convert.errors`),
+        ArchitectureMismatchError, PositionEmbeddingError
+        (:mod:`.transformer_keys`).
     """
-    state_dict, info = extract_backbone(src, backbone, trusted)
+    state_dict, info = extract_backbone(src, backbone, trusted,
+                                        resize_pos_embed)
     state_dict = OrderedDict(
         (k, v.detach().cpu().contiguous()) for k, v in state_dict.items())
     verified = verify_backbone(state_dict, info['family'], info['cfg'],
@@ -155,6 +186,7 @@ def convert_checkpoint(src: str,
         backbone_cfg=_plain(info['cfg']),
         dropped_keys=info['dropped_keys'],
         filled_keys=info['filled_keys'],
+        **info['notes'],
         verified_with=verified,
         mmrm_version=_mmrm_version(),
         torch_version=str(torch.__version__),

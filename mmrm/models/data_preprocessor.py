@@ -21,6 +21,8 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
     - ``rm_box``: float tensor (4,) ``[x1, y1, x2, y2]`` in input pixels
       (x = column) of the region that holds the resized history image;
     - ``rm_lam``: area fraction of that box (0.0 where nothing was pasted);
+      the weight of the history labels. timm/mmpretrain/the official code
+      call ``1 - rm_lam`` (the kept fraction) ``lam``;
     - ``rm_valid``: True when a history prediction exists for the sample and
       the box is not empty (drives the head's consistency loss);
     - metainfo ``batch_input_shape``: (H, W) of the mixed batch.
@@ -30,14 +32,29 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
     sample's ``img_shape``), never in padding, and ``rm_lam`` is the box area
     over each image's own area.
 
-    Evaluation batches are never mixed and never touch the history. The
-    history is per process (per DDP rank) and is cleared by
-    ``RecursiveMixHistoryHook`` at each epoch start when ``reset_each_epoch``.
+    How the RM state flows (per process, i.e. per DDP rank; nothing of it
+    is saved in checkpoints):
+
+    - here: the previous mixed images (float, the batch's dtype) and mixed
+      labels (float32), in ``self.recursive_mix``;
+    - on the data samples: ``rm_box``/``rm_lam``/``rm_valid`` and the mixed
+      ``gt_score`` of this iteration, read by ``RecursiveMixHead.loss``;
+    - in the head: the previous iteration's logits (``history_logits``);
+    - reset: ``RecursiveMixHistoryHook`` clears both histories at each
+      training epoch start when this preprocessor's ``reset_each_epoch``
+      is True (the switch sits with the other mixing parameters; the hook
+      only executes it).
+
+    Evaluation batches (``training=False``) are never mixed and never touch
+    the history. Under AMP (mmengine runs the preprocessor inside
+    ``optim_wrapper.optim_context``, i.e. under autocast) the images stay
+    float32: normalisation and resizing are not autocast ops.
 
     Args:
         alpha (float): ``r ~ U(0, alpha)``, box side ``sqrt(r)`` of the image
             side. Defaults to 0.5 (paper).
-        interpolation (str): ``'nearest'`` (paper) or ``'bilinear'``.
+        interpolation (str): ``'nearest'`` (paper) or ``'bilinear'``
+            (Table 4b; ``align_corners=True`` as the official code).
         reset_each_epoch (bool): clear the history at every epoch start, as
             the official code does. Defaults to True.
         seed (int, optional): seed of the box sampler; by default boxes come

@@ -12,6 +12,11 @@ and one-hot/soft labels ``y`` of shape (N, K), given the previous *mixed* batch
 3. ``lam = (x2 - x1) * (y2 - y1) / (W * H)`` and
    ``y_mixed = (1 - lam) * y + lam * y_hist`` for the pasted samples.
 4. The mixed batch and labels become the next history.
+
+``lam`` here is the **pasted** area fraction (the weight of the history
+labels). timm, mmpretrain (``Mixup``/``CutMix``) and the official RM code use
+``lam`` for the **kept** fraction, ``1 - area``: their ``lam`` is mmrm's
+``1 - lam``. Porting a formula between the two flips its sign.
 """
 import math
 import random
@@ -42,7 +47,8 @@ class Box:
         return self.y2 - self.y1
 
     def area_fraction(self, height: int, width: int) -> float:
-        """``lam``: the box area over the image area ``H * W``."""
+        """mmrm's ``lam``: the box (pasted) area over the image area
+        ``H * W`` (timm/mmpretrain/official ``lam`` is ``1 -`` this)."""
         return self.width * self.height / float(height * width)
 
 
@@ -72,7 +78,15 @@ def paste_history(inputs: torch.Tensor,
     """Resize ``history`` (M, C, H', W') to the box and write it into ``inputs``.
 
     ``inputs`` (N, C, H, W) is modified in place: samples ``i < min(N, M)``
-    get ``resize(history[i])`` in ``inputs[i, :, y1:y2, x1:x2]``.
+    get ``resize(history[i])`` in ``inputs[i, :, y1:y2, x1:x2]`` (row ``i``
+    of the history feeds sample ``i``; extra history rows are unused).
+
+    ``'bilinear'`` uses ``align_corners=True`` as the official code does
+    (the corner pixels of the history image land on the box's corner
+    pixels); ``'nearest'`` is PyTorch's legacy nearest (source index
+    ``floor(i * in / out)``). Autocast does not lower the precision of
+    ``F.interpolate`` (float32 in, float32 out), so under AMP the pasted
+    pixels are those of a float32 run.
 
     Returns:
         int: the number of pasted samples ``min(N, M)`` (0 for an empty box).
@@ -80,7 +94,7 @@ def paste_history(inputs: torch.Tensor,
     n = min(inputs.size(0), history.size(0))
     if box.width <= 0 or box.height <= 0 or n == 0:
         return 0
-    kwargs = {} if interpolation == 'nearest' else {'align_corners': False}
+    kwargs = {} if interpolation == 'nearest' else {'align_corners': True}
     patch = F.interpolate(history[:n], size=(box.height, box.width),
                           mode=interpolation, **kwargs)
     inputs[:n, :, box.y1:box.y2, box.x1:box.x2] = patch.to(inputs.dtype)
@@ -94,8 +108,10 @@ def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor,
     Args:
         scores: (N, K) current one-hot or soft labels.
         history_scores: (M, K) mixed labels of the previous iteration.
-        lam: area fraction of the pasted box: a float, or an (N,) tensor of
-            per-sample fractions (padded batches of different image sizes).
+        lam: area fraction of the pasted box (the history's weight; the
+            *kept* fraction of timm/mmpretrain is ``1 - lam``): a float, or
+            an (N,) tensor of per-sample fractions (padded batches of
+            different image sizes).
         num_pasted: only samples ``i < num_pasted`` are mixed.
 
     Returns:
@@ -114,6 +130,10 @@ def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor,
 
 class RecursiveMix:
     """The per-rank RM state: the previous mixed batch and its mixed labels.
+
+    Precision: the history images keep the dtype of the batch (float32 from
+    mmpretrain's preprocessing, also under AMP) and the history labels are
+    float32 (integer one-hot labels are converted).
 
     Args:
         alpha (float): upper bound of ``r ~ U(0, alpha)``; the box side is
@@ -161,9 +181,10 @@ class RecursiveMix:
 
         Returns:
             tuple: ``(mixed_inputs (N, C, H, W), mixed_scores (N, K), box,
-            lam, num_pasted)``; ``lam`` is a float, or an (N,) tensor when
-            ``image_sizes`` differ; ``num_pasted`` is 0 on the first iteration
-            and for an empty box, where ``lam`` is 0 too.
+            lam, num_pasted)``; ``lam`` is the pasted area fraction (timm's
+            and mmpretrain's ``lam`` is ``1 - lam``), a float, or an (N,)
+            tensor when ``image_sizes`` differ; ``num_pasted`` is 0 on the
+            first iteration and for an empty box, where ``lam`` is 0 too.
         """
         height, width = inputs.shape[-2:]
         region_h, region_w = height, width

@@ -2,18 +2,23 @@
 
     python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50
     python tools/model_converters/convert_checkpoint.py SRC DST \
-        --backbone-config PRETRAIN_CONFIG     [--no-verify] [--trust-checkpoint]
+        --backbone-config CONFIG [--resize-pos-embed] [--no-verify]
+        [--trust-checkpoint]
 
 SRC: an mmpretrain checkpoint from configs/pretrain (``epoch_300.pth``) or an
 official RecursiveMix-pytorch ``.pth``. DST: the backbone-only file
 (``{'state_dict', 'meta'}``, loadable with ``weights_only=True``) for
 ``init_cfg=dict(type='StrictPretrained', checkpoint=DST)``.
-``--backbone`` names a preset of a standard width (e.g. resnet50,
-pvtv2-b1; an unknown name lists them all); ``--backbone-config`` takes the target from the pretraining
-config's ``model.backbone`` instead, for any other shape (e.g. the
-Fashion-MNIST ResNet-18 with 16 base channels). Exit status 2 for a missing
-file or an unknown preset, 1 when the input does not fit the target (the
-first line of the message names the difference, e.g. the base width).
+``--backbone`` names a preset of a standard shape (e.g. resnet50,
+pvtv2-b1, deit-small, swin-tiny; an unknown name lists them all).
+``--backbone-config`` takes the target from a config's ``model.backbone``
+instead, for any other shape: a pretrain config (e.g. the Fashion-MNIST
+ResNet-18 with 16 base channels) or the det/seg config that will load the
+file (e.g. a DeiT-S UperNet at 512x512). ``--resize-pos-embed``: ViT/Swin
+only, interpolate a position embedding of another grid to the target's
+(otherwise that is an error). Exit status 2 for a missing file or an unknown
+preset, 1 when the input does not fit the target (the first line of the
+message names the difference, e.g. the base width).
 """
 import argparse
 import os.path as osp
@@ -29,14 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
                         'RecursiveMix-pytorch)')
     parser.add_argument('dst', help='output backbone checkpoint')
     parser.add_argument('--backbone', default='resnet50',
-                        help='target backbone preset of a standard width, '
-                        'e.g. resnet18, resnet50, pvtv2-b1 (an unknown name '
-                        'lists them all)')
+                        help='target backbone preset of a standard shape, '
+                        'e.g. resnet18, resnet50, pvtv2-b1, deit-small, '
+                        'swin-tiny (an unknown name lists them all)')
     parser.add_argument('--backbone-config', metavar='CONFIG',
-                        help='take the target backbone from the pretraining '
-                        'CONFIG\'s model.backbone (overrides --backbone); '
-                        'needed for a non-standard width such as the '
-                        'Fashion-MNIST ResNet-18 with 16 base channels')
+                        help='take the target backbone from CONFIG\'s '
+                        'model.backbone (overrides --backbone); needed for '
+                        'a non-standard shape such as the Fashion-MNIST '
+                        'ResNet-18 with 16 base channels')
+    parser.add_argument('--resize-pos-embed', action='store_true',
+                        help='ViT/Swin: interpolate (bicubic) a position '
+                        'embedding whose grid differs from the target\'s')
     parser.add_argument('--no-verify', dest='verify', action='store_false',
                         help='skip the strict loading into mmdet/mmseg '
                         'backbones')
@@ -86,7 +94,8 @@ def main(argv=None) -> int:
     try:
         state_dict = convert_checkpoint(
             args.src, args.dst, backbone=backbone, verify=args.verify,
-            trusted=args.trust_checkpoint)
+            trusted=args.trust_checkpoint,
+            resize_pos_embed=args.resize_pos_embed)
     except (CheckpointError, FileNotFoundError) as e:
         print(f'error: {type(e).__name__}: {e}', file=sys.stderr)
         return 1
@@ -100,6 +109,20 @@ def main(argv=None) -> int:
           f'{n_params / 1e6:.2f}M parameters\n'
           f'  dropped: {len(meta["dropped_keys"])} non-backbone tensors\n'
           f'  strict load: {verified}')
+    resized = meta.get('pos_embed_resized')
+    if resized:
+        print(f'  resized {resized["key"]} from a '
+              f'{"x".join(map(str, resized["source_grid"]))} to a '
+              f'{"x".join(map(str, resized["target_grid"]))} grid '
+              f'({resized["mode"]}), as asked')
+    added = [k for k in meta['filled_keys']
+             if not k.endswith('num_batches_tracked')]
+    if added:
+        print(f'  not in the pretraining checkpoint, initialised as the '
+              f'target does (LayerNorm weight 1, bias 0): {", ".join(added)}')
+    if meta.get('unchecked'):
+        print(f'  not stored in the weights and not checked (no training '
+              f'config in the checkpoint): {", ".join(meta["unchecked"])}')
     return 0
 
 

@@ -1,13 +1,24 @@
 """``RecursiveMixHistoryHook``: clears the RM history at each epoch start."""
+import logging
 import math
 
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmpretrain.registry import HOOKS
 
 
 def _unwrap(model):
     return model.module if is_model_wrapper(model) else model
+
+
+def _uses_amp(runner) -> bool:
+    """Whether the runner steps with mmengine's ``AmpOptimWrapper``."""
+    wrapper = getattr(runner, 'optim_wrapper', None)
+    wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) \
+        else [wrapper]
+    return any(isinstance(w, AmpOptimWrapper) for w in wrappers)
 
 
 @HOOKS.register_module()
@@ -22,15 +33,29 @@ class RecursiveMixHistoryHook(Hook):
       True (default, as the official code), clears the previous batch and the
       previous logits on this rank, so each epoch starts with a plain batch.
       After ``--resume`` the history is empty anyway (it is not saved in the
-      checkpoint), so a resumed run restarts like an epoch start.
+      checkpoint), so a resumed run restarts like an epoch start. Validation
+      between epochs never touches the history.
     - ``after_train_iter``: stops the run with ``FloatingPointError`` naming
-      the iteration when the consistency loss is NaN/Inf (a poisoned history
-      would otherwise spread to every later iteration). mmengine already
-      reads the logged losses on the host each iteration, so this adds no
-      device synchronisation.
+      the iteration when the consistency loss is NaN/Inf (in float32 the
+      next optimizer step would write NaN into the weights). With
+      ``AmpOptimWrapper`` a non-finite step is an overflow that the
+      GradScaler skips, and the head never uses non-finite history rows, so
+      up to ``amp_skip_limit`` such steps in a row are logged as warnings
+      and training goes on; one more stops the run (a forward overflow
+      that repeats does not go away by lowering the loss scale). mmengine
+      already reads the logged losses on the host each iteration, so this
+      adds no device synchronisation.
+
+    Args:
+        amp_skip_limit (int): non-finite ``loss_rm`` steps in a row that are
+            tolerated under ``AmpOptimWrapper``. Defaults to 10.
     """
 
     priority = 'NORMAL'
+
+    def __init__(self, amp_skip_limit: int = 10):
+        self.amp_skip_limit = amp_skip_limit
+        self._non_finite_in_a_row = 0
 
     def before_train(self, runner) -> None:
         from mmrm.models import RecursiveMixDataPreprocessor, RecursiveMixHead
@@ -79,9 +104,19 @@ class RecursiveMixHistoryHook(Hook):
         if value is None:
             return
         value = float(value.detach()) if hasattr(value, 'detach') else float(value)
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f'RecursiveMix consistency loss is {value} at iteration '
-                f'{runner.iter + 1} (epoch {runner.epoch + 1}): the previous '
-                'logits or the RoI features overflowed (learning rate, AMP '
-                'loss scale?).')
+        if math.isfinite(value):
+            self._non_finite_in_a_row = 0
+            return
+        self._non_finite_in_a_row += 1
+        where = (f'RecursiveMix consistency loss is {value} at iteration '
+                 f'{runner.iter + 1} (epoch {runner.epoch + 1})')
+        if _uses_amp(runner) and \
+                self._non_finite_in_a_row <= self.amp_skip_limit:
+            print_log(f'{where}: AMP overflow, the GradScaler skips this '
+                      f'step ({self._non_finite_in_a_row} in a row, '
+                      f'limit {self.amp_skip_limit})', logger='current',
+                      level=logging.WARNING)
+            return
+        raise FloatingPointError(
+            f'{where}: the RoI features or logits overflowed (learning '
+            'rate, AMP loss scale?).')

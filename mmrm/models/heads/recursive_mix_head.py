@@ -9,6 +9,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torchvision.ops import roi_align
 
+from .token_grid import box_to_grid, check_spatial
+
 
 def consistency_loss(roi_logits: torch.Tensor, history_logits: torch.Tensor,
                      weights: torch.Tensor) -> torch.Tensor:
@@ -42,13 +44,31 @@ class RecursiveMixHead(ClsHead):
       softmax(p_roi_i)))`` where ``p_hist`` are the previous iteration's
       ``logits`` (kept here, per process).
 
+    ``lam_i`` is ``rm_lam``, the *pasted* area fraction (the kept fraction
+    ``1 - lam`` is what timm/mmpretrain/the official code call ``lam``).
+
+    State: the head keeps only ``history_logits`` (M, K), float32, the
+    previous training iteration's ``logits`` of this process (detached). The
+    images and labels of the history live in
+    ``RecursiveMixDataPreprocessor``, which tells the head per sample, via
+    the data samples' ``rm_box``/``rm_lam``/``rm_valid``, where the
+    previous batch was pasted; history row ``i`` is used for sample ``i``.
+    ``RecursiveMixHistoryHook`` resets both at each epoch start (the
+    preprocessor's ``reset_each_epoch``); ``predict`` never touches it.
+
+    Precision (AMP): the stored logits, the weights ``lam_i``, the box
+    scaling and RoIAlign are float32 whatever the autocast dtype; the KL is
+    computed in float32. A history row that is not finite (an fp16
+    overflow in the previous forward; the GradScaler skips that step) gets
+    weight 0 instead of turning ``loss_rm`` into NaN.
+
     The RoI box is scaled to the feature map per axis
     (``feat_w / img_w`` for x, ``feat_h / img_h`` for y; equal to the
     single ``spatial_scale`` of the official code when the input size is a
-    multiple of the stride), RoIAlign with ``aligned=True`` and adaptive
-    sampling. The RoI branch always runs (weight 0 when nothing is valid) so
-    DDP never sees unused parameters. ``predict`` uses ``fc`` only;
-    ``fc_roi`` is training-only.
+    multiple of the stride; ``1 / feat_stride`` when that is set), RoIAlign
+    with ``aligned=True`` and adaptive sampling. The RoI branch always runs
+    (weight 0 when nothing is valid) so DDP never sees unused parameters.
+    ``predict`` uses ``fc`` only; ``fc_roi`` is training-only.
 
     Args:
         num_classes (int): number of classes K.
@@ -58,6 +78,11 @@ class RecursiveMixHead(ClsHead):
         share_fc (bool): use ``fc`` for the RoI branch too (Table 4a).
         legacy_transposed_roi (bool): pass the box with x and y swapped, as
             the published code did before April 2023.
+        feat_stride (int | tuple, optional): input pixels per feature-map
+            cell, (row, column) or one int (ViT: the patch size; Swin: 32).
+            Exact for inputs that are not a multiple of it (the token grid is
+            padded at the bottom/right); None: ``feat / img`` per axis. See
+            :mod:`mmrm.models.heads.token_grid` for ViT/Swin inputs.
         loss (dict): main classification loss config.
     """
 
@@ -67,6 +92,7 @@ class RecursiveMixHead(ClsHead):
                  omega: float = 0.5,
                  share_fc: bool = False,
                  legacy_transposed_roi: bool = False,
+                 feat_stride=None,
                  loss: dict = dict(type='CrossEntropyLoss', use_soft=True),
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Linear', std=0.01),
@@ -80,6 +106,7 @@ class RecursiveMixHead(ClsHead):
         self.in_channels = in_channels
         self.omega = float(omega)
         self.legacy_transposed_roi = legacy_transposed_roi
+        self.feat_stride = feat_stride
         self.fc = nn.Linear(in_channels, num_classes)
         self.fc_roi = self.fc if share_fc else nn.Linear(in_channels,
                                                          num_classes)
@@ -91,11 +118,7 @@ class RecursiveMixHead(ClsHead):
 
     def _last_feature_map(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
-        if feat.dim() != 4:
-            raise ValueError(
-                'RecursiveMixHead needs the last backbone stage as a feature '
-                f'map (N, C, H, W) and `neck=None`; got shape '
-                f'{tuple(feat.shape)} (a pooled neck or a token sequence?).')
+        check_spatial(feat)  # (N, C) / (N, L, C): names the setting
         if feat.size(1) != self.in_channels:
             raise ValueError(
                 f'RecursiveMixHead in_channels={self.in_channels} but the '
@@ -119,18 +142,19 @@ class RecursiveMixHead(ClsHead):
             boxes: (N, 4) ``[x1, y1, x2, y2]`` in input pixels (x = column).
             input_shape: (H, W) of the input batch.
         """
-        img_h, img_w = input_shape
-        boxes = boxes.to(feat.dtype, copy=True)
-        boxes[:, 0::2] *= feat.size(3) / img_w  # x: columns
-        boxes[:, 1::2] *= feat.size(2) / img_h  # y: rows
+        # float32 box scaling also under fp16/bf16 autocast
+        boxes = box_to_grid(boxes.to(feat.device, torch.float32), input_shape,
+                            tuple(feat.shape[-2:]), self.feat_stride)
         if self.legacy_transposed_roi:
             boxes = boxes[:, [1, 0, 3, 2]]
         index = torch.arange(feat.size(0), device=feat.device,
-                             dtype=feat.dtype)[:, None]
+                             dtype=torch.float32)[:, None]
         rois = torch.cat([index, boxes], dim=1)
-        pooled = roi_align(feat, rois, output_size=1, spatial_scale=1.0,
-                           sampling_ratio=-1, aligned=True)
-        return pooled.flatten(1)
+        # float32 boxes and sampling also under fp16/bf16 autocast (as
+        # torchvision's own autocast wrapper of roi_align on CUDA)
+        pooled = roi_align(feat.float(), rois, output_size=1,
+                           spatial_scale=1.0, sampling_ratio=-1, aligned=True)
+        return pooled.flatten(1).to(feat.dtype)
 
     def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> dict:
@@ -152,19 +176,26 @@ class RecursiveMixHead(ClsHead):
         boxes = torch.stack([s.rm_box for s in data_samples])
         valid = [bool(s.rm_valid) for s in data_samples]
         lams = [float(s.rm_lam) if v else 0.0 for s, v in zip(data_samples, valid)]
-        weights = torch.tensor(lams, dtype=logits.dtype).to(
+        weights = torch.tensor(lams, dtype=torch.float32).to(
             logits.device, non_blocking=True)
-        history = self._history_for(logits, valid)
+        history, usable = self._history_for(logits, valid)
         roi_logits = self.fc_roi(self.roi_features(
             feat, boxes, data_samples[0].metainfo['batch_input_shape']))
         losses['loss_rm'] = self.omega * consistency_loss(
-            roi_logits, history, weights)
-        self.history_logits = logits.detach()
+            roi_logits, history, weights * usable)
+        self.history_logits = logits.detach().float()
         return losses
 
-    def _history_for(self, logits: torch.Tensor,
-                     valid: List[bool]) -> torch.Tensor:
-        """(N, K) last iteration's logits aligned to the current batch."""
+    def _history_for(self, logits: torch.Tensor, valid: List[bool]
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Last iteration's logits aligned to the current batch.
+
+        Returns:
+            tuple: ``(history (N, K) float32, usable (N,) float32)``; row
+            ``i`` is history row ``i`` (zeros where there is none);
+            ``usable`` is 0 for rows that are not finite (zeroed too), so
+            that an overflowed step never reaches the loss. No host sync.
+        """
         num_valid = sum(valid)
         hist = self.history_logits
         if num_valid and (hist is None or hist.size(0) < max(
@@ -173,8 +204,9 @@ class RecursiveMixHead(ClsHead):
                 'RecursiveMixHead: the data preprocessor pasted history images '
                 'but the head holds no logits for them (history reset in one '
                 'place only?). Reset both via RecursiveMixHistoryHook.')
-        out = torch.zeros_like(logits).detach()
+        out = torch.zeros_like(logits, dtype=torch.float32).detach()
         if hist is not None:
             n = min(hist.size(0), out.size(0))
-            out[:n] = hist[:n].to(out.dtype)
-        return out
+            out[:n] = hist[:n]
+        usable = torch.isfinite(out).all(dim=1)
+        return torch.where(usable[:, None], out, 0.0), usable.float()

@@ -1,0 +1,250 @@
+"""Build the mmcv wheel of a plan (:mod:`mmcv_plan`) once per cache key.
+
+- :func:`fetch_source`: the venv's own pip downloads mmcv's source archive
+  by name (``pip download --no-binary :all: --no-build-isolation``; needs
+  torch, setuptools and wheel in the venv), checked against
+  :data:`MMCV_SHA256`, unpacked; :func:`patch_cxx_standard` makes its
+  ``-std=c++17`` ``-std=c++20`` (torch 2.14's headers need C++20; mmcv
+  issue 3341, no release with the fix).
+- :func:`assemble_cuda_home`: a CUDA_HOME made of symbolic links into the
+  trees that NVIDIA's packages install (``site-packages/nvidia/cuXX``: the
+  compiler packages put ``bin/``, ``nvvm/``, ``include/crt``,
+  ``include/cccl`` there; torch's own dependencies put the runtime and
+  library headers and libraries there), plus the unversioned
+  ``libcudart.so`` the linker asks for.
+- :func:`build`: under an exclusive lock on ``<cache>/.build.lock``, returns
+  the cached wheel, or builds it in a scratch folder inside the cache and
+  renames it into place, so a wheel in the cache folder is always whole.
+  A second builder waits for the first; a builder that dies releases the
+  lock (the kernel drops it with the process) and leaves no wheel.
+
+    python scripts/mmcv_build.py build --plan PLAN.json --cache DIR
+"""
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from typing import Callable, Iterable, Optional
+
+MMCV_VERSION = '2.1.0'
+MMCV_SHA256 = 'd387bcab66b467479b6660310e23746cfc79c6e57acf04094680adb499a5cd3f'
+
+
+class BuildError(RuntimeError):
+    """The mmcv wheel could not be made."""
+
+
+def log(msg: str) -> None:
+    print(f'[setup_env] {msg}', file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- source
+def fetch_source(dest: str, python: str = sys.executable) -> str:
+    """Download, check and unpack mmcv's source archive; returns its folder."""
+    subprocess.run([python, '-m', 'pip', 'download', '-q',
+                    '--disable-pip-version-check', '--no-deps',
+                    '--no-binary', ':all:', '--no-build-isolation',
+                    f'mmcv=={MMCV_VERSION}', '-d', dest], check=True)
+    (archive, ) = glob.glob(osp.join(dest, f'mmcv-{MMCV_VERSION}.tar.gz'))
+    with open(archive, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != MMCV_SHA256:
+        raise BuildError(f'{archive}: sha256 {digest}, expected '
+                         f'{MMCV_SHA256}')
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter='data')
+    return osp.join(dest, f'mmcv-{MMCV_VERSION}')
+
+
+def patch_cxx_standard(src: str) -> None:
+    path = osp.join(src, 'setup.py')
+    with open(path) as f:
+        text = f.read()
+    if '-std=c++17' not in text:
+        raise BuildError(f'{path}: no -std=c++17 flag to patch (mmcv '
+                         'changed?)')
+    with open(path, 'w') as f:
+        f.write(text.replace('-std=c++17', '-std=c++20'))
+
+
+# ------------------------------------------------------------- CUDA_HOME
+def _link_entries(trees: Iterable[str], sub: str, dest: str) -> None:
+    """``dest`` = a real folder with a link to every entry of
+    ``tree/sub`` (the first tree that has a name wins)."""
+    os.makedirs(dest, exist_ok=True)
+    for tree in trees:
+        for name in sorted(os.listdir(osp.join(tree, sub))) if osp.isdir(
+                osp.join(tree, sub)) else []:
+            link = osp.join(dest, name)
+            if not osp.lexists(link):
+                os.symlink(osp.join(tree, sub, name), link)
+
+
+def assemble_cuda_home(trees, dest: str) -> str:
+    """A CUDA toolkit folder at ``dest`` built from package trees (each like
+    ``site-packages/nvidia/cu13``); nvcc finds ``include/`` and
+    ``include/cccl`` relative to its ``bin/``. Returns ``dest``."""
+    trees = [osp.abspath(t) for t in trees]
+    if osp.lexists(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    for sub in ('bin', 'nvvm'):
+        src = next((osp.join(t, sub) for t in trees
+                    if osp.isdir(osp.join(t, sub))), None)
+        if src is None:
+            raise BuildError(f'no {sub}/ in {trees}: is the CUDA compiler '
+                             'package installed?')
+        os.symlink(src, osp.join(dest, sub))
+    _link_entries(trees, 'include', osp.join(dest, 'include'))
+    lib = osp.join(dest, 'lib64')
+    _link_entries(trees, 'lib', lib)
+    for name in os.listdir(lib):  # libcudart.so.13 -> libcudart.so
+        stem = name.split('.so.')[0] + '.so'
+        if '.so.' in name and not osp.lexists(osp.join(lib, stem)):
+            os.symlink(name, osp.join(lib, stem))
+    return dest
+
+
+def venv_cuda_trees(torch_cuda: str, python: str = sys.executable):
+    """``site-packages/nvidia/cu<major>`` of ``python``'s environment."""
+    purelib = subprocess.run(
+        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()'
+         "['purelib'])"], capture_output=True, text=True,
+        check=True).stdout.strip()
+    return [osp.join(purelib, 'nvidia', f"cu{torch_cuda.split('.')[0]}")]
+
+
+def nvcc_output(cuda_home: str) -> str:
+    """``nvcc --version`` of a toolkit folder ('' if it has none)."""
+    try:
+        return subprocess.run([osp.join(cuda_home, 'bin', 'nvcc'),
+                               '--version'], capture_output=True,
+                              text=True).stdout
+    except OSError:
+        return ''
+
+
+def prepare_toolchain(plan: dict, venv: str, pip: Callable) -> Optional[str]:
+    """CUDA_HOME for the plan: the system one, or NVIDIA's compiler packages
+    installed into the venv with ``pip`` and assembled under
+    ``venv/cuda``; None for a CPU build."""
+    if plan['mode'] == 'cpu':
+        return None
+    if plan['toolchain'] == 'system':
+        return plan['cuda_home']
+    log(f"installing {plan['toolkit_requirement']} (CUDA compiler) into the "
+        'venv')
+    pip(['install', plan['toolkit_requirement']])
+    python = osp.join(venv, 'bin', 'python')
+    torch_cuda = subprocess.run(
+        [python, '-c', 'import torch; print(torch.version.cuda)'],
+        capture_output=True, text=True, check=True).stdout.strip()
+    home = osp.join(venv, 'cuda')
+    want = f'release {torch_cuda},'
+    # assembled before: keep it (a background build may be using it)
+    if want not in nvcc_output(home):
+        assemble_cuda_home(venv_cuda_trees(torch_cuda, python), home)
+        if want not in nvcc_output(home):
+            raise BuildError(f'{home}/bin/nvcc is not CUDA {torch_cuda}: '
+                             f'{nvcc_output(home)}')
+    return home
+
+
+# ------------------------------------------------------------------ build
+def cached_wheel(folder: str) -> Optional[str]:
+    wheels = sorted(glob.glob(osp.join(folder, 'mmcv-*.whl')))
+    return wheels[-1] if wheels else None
+
+
+@contextlib.contextmanager
+def locked(path: str, waiting_msg: str = ''):
+    """Exclusive ``flock`` on ``path`` (waits; says so if it has to)."""
+    with open(path, 'a+') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip()
+            log(f'{waiting_msg} (held by {holder or "another process"})')
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f'pid {os.getpid()} since {time.strftime("%H:%M:%S")}')
+        f.flush()
+        yield
+
+
+def pip_wheel(src: str, out: str, env: dict, python: str) -> None:
+    """mmcv's own ``setup.py`` builds the wheel (ops as ``env`` says)."""
+    subprocess.run([python, '-m', 'pip', 'wheel', '-q', '--no-deps',
+                    '--no-build-isolation', '--disable-pip-version-check',
+                    '-w', out, '.'], cwd=src, env=env, check=True)
+
+
+def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
+          python: str = sys.executable, make_wheel: Callable = None) -> str:
+    """The wheel of ``plan`` in ``folder`` (the cache folder of its key),
+    built now unless present. ``make_wheel(src_parent, out, env)`` may
+    replace the real fetch + build (tests)."""
+    os.makedirs(folder, exist_ok=True)
+    with locked(osp.join(folder, '.build.lock'),
+                'waiting for the mmcv build running in the background '
+                f"(log: {osp.join(folder, 'build.log')})"):
+        for stale in glob.glob(osp.join(folder, '.build-*')):
+            shutil.rmtree(stale, ignore_errors=True)  # of a killed builder
+        wheel = cached_wheel(folder)
+        if wheel:
+            return wheel
+        env = dict(os.environ, **plan['build_env'])
+        if cuda_home:
+            env['CUDA_HOME'] = cuda_home
+        log(f"building mmcv {MMCV_VERSION} with {plan['mode'].upper()} ops "
+            f"(MAX_JOBS={plan['max_jobs']}); cold: ~12 min on 2 cores for "
+            'CPU ops, far longer with CUDA kernels')
+        scratch = tempfile.mkdtemp(prefix='.build-', dir=folder)
+        try:
+            out = osp.join(scratch, 'dist')
+            if make_wheel is not None:
+                make_wheel(scratch, out, env)
+            else:
+                src = fetch_source(scratch, python)
+                patch_cxx_standard(src)
+                pip_wheel(src, out, env, python)
+            (built, ) = glob.glob(osp.join(out, 'mmcv-*.whl'))
+            wheel = osp.join(folder, osp.basename(built))
+            os.replace(built, wheel)  # atomic: same file system
+            with open(osp.join(folder, 'plan.json'), 'w') as f:
+                json.dump(plan, f, indent=1)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return wheel
+
+
+def main(argv=None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('command', choices=['build'])
+    parser.add_argument('--plan', required=True, help='plan JSON file')
+    parser.add_argument('--cache', required=True, help='cache folder of '
+                        "the plan's key")
+    parser.add_argument('--cuda-home', default=None)
+    args = parser.parse_args(argv)
+    with open(args.plan) as f:
+        plan = json.load(f)
+    t0 = time.time()
+    wheel = build(plan, args.cache, args.cuda_home)
+    log(f'mmcv wheel ready: {wheel} ({time.time() - t0:.0f} s)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

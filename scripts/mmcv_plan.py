@@ -1,0 +1,284 @@
+"""Which mmcv build this machine gets: CPU ops or CUDA ops, for which GPUs,
+with which CUDA compiler (used by ``scripts/setup_env.sh``).
+
+:func:`probe` gathers the machine's facts (torch's CUDA version, the GPUs
+and their compute capabilities, CUDA compilers found on the system, cores,
+memory); :func:`plan` is a pure function of those facts and the environment:
+
+- ``MMRM_MMCV_CUDA=0``: CPU ops; ``=1``: CUDA ops even without a GPU (a
+  build node); unset: CUDA ops when an NVIDIA GPU is present, else CPU ops.
+- CUDA ops are built for ``TORCH_CUDA_ARCH_LIST`` if set, else for the
+  detected GPUs' compute capabilities, else (forced, no GPU)
+  :data:`DEFAULT_ARCHS`.
+- The compiler must be of torch's CUDA version (``major.minor`` of
+  ``torch.version.cuda``; torch's extension builder refuses another major,
+  and another minor would mix its headers with torch's runtime): the first
+  system ``nvcc`` of that version (``$CUDA_HOME``, ``PATH``,
+  ``/usr/local/cuda``), otherwise NVIDIA's compiler packages from the
+  package index, at the version torch itself depends on.
+- ``MAX_JOBS``: ``$MAX_JOBS``, else the usable cores, at most one job per
+  :data:`GB_PER_JOB` GB of available memory.
+- The wheel cache key names ``cpu`` or the CUDA version and arch list, so a
+  CPU wheel is never reused for a GPU machine (nor one GPU's for another).
+
+    python scripts/mmcv_plan.py            # the plan, readable
+    python scripts/mmcv_plan.py --json     # the facts and the plan
+"""
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+from typing import List, Optional
+
+MMCV_VERSION = '2.1.0'
+# forced CUDA build without a GPU to detect: Turing (T4), Ampere (A100;
+# its sm_80 code also runs on sm_86/89 cards), Hopper (H100/H200), and PTX
+# for newer GPUs to compile at load time
+DEFAULT_ARCHS = ('7.5', '8.0', '9.0+PTX')
+# memory one compiler job may need (nvcc on mmcv's kernels; cc1plus on
+# torch's headers), so that MAX_JOBS does not exhaust a small machine
+GB_PER_JOB = {'cpu': 1.5, 'cuda': 3.0}
+
+
+class PlanError(ValueError):
+    """The environment asks for a build this machine cannot make."""
+
+
+# ------------------------------------------------------------------ facts
+def nvcc_version(nvcc: str) -> Optional[str]:
+    """``'13.0'`` from ``nvcc --version`` ("... release 13.0, V13.0.88")."""
+    try:
+        out = subprocess.run([nvcc, '--version'], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r'release (\d+\.\d+)', out)
+    return m.group(1) if m else None
+
+
+def system_nvccs(env) -> List[dict]:
+    """The CUDA compilers the system offers, in the order torch looks:
+    ``$CUDA_HOME/bin/nvcc``, ``nvcc`` on ``PATH``, ``/usr/local/cuda``.
+    A usable one sits in a toolkit with ``include/cuda_runtime.h``."""
+    paths = []
+    if env.get('CUDA_HOME'):
+        paths.append(osp.join(env['CUDA_HOME'], 'bin', 'nvcc'))
+    which = shutil.which('nvcc', path=env.get('PATH'))
+    if which:
+        paths.append(which)
+    paths.append('/usr/local/cuda/bin/nvcc')
+    found, seen = [], set()
+    for path in paths:
+        real = osp.realpath(path)
+        if real in seen or not os.access(real, os.X_OK):
+            continue
+        seen.add(real)
+        home = osp.dirname(osp.dirname(real))
+        found.append(dict(nvcc=path, version=nvcc_version(path),
+                          cuda_home=home, headers=osp.isfile(
+                              osp.join(home, 'include', 'cuda_runtime.h'))))
+    return found
+
+
+def smi_gpus() -> List[dict]:
+    """GPUs as ``nvidia-smi`` lists them (seen even when torch cannot use
+    them, e.g. a driver older than torch's CUDA)."""
+    try:
+        out = subprocess.run(
+            ['nvidia-smi', '--query-gpu=name,compute_cap',
+             '--format=csv,noheader'], capture_output=True, text=True,
+            timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    gpus = []
+    for line in out.stdout.splitlines() if out.returncode == 0 else []:
+        name, _, cap = line.rpartition(',')
+        if re.fullmatch(r'\d+\.\d+', cap.strip()):
+            gpus.append(dict(name=name.strip(), capability=cap.strip()))
+    return gpus
+
+
+def probe(env=None) -> dict:
+    """The facts :func:`plan` decides on (imports torch)."""
+    import importlib.metadata as md
+    import platform
+    import torch
+    env = os.environ if env is None else env
+    gpus, torch_sees_gpu = [], torch.cuda.is_available()
+    for i in range(torch.cuda.device_count() if torch_sees_gpu else 0):
+        major, minor = torch.cuda.get_device_capability(i)
+        gpus.append(dict(name=torch.cuda.get_device_name(i),
+                         capability=f'{major}.{minor}'))
+    if not gpus:
+        gpus = smi_gpus()
+    try:
+        toolkit = md.version('cuda-toolkit')
+    except md.PackageNotFoundError:
+        toolkit = None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover (macOS)
+        cpus = os.cpu_count() or 1
+    mem_gb = None
+    if osp.isfile('/proc/meminfo'):
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    mem_gb = int(line.split()[1]) / 2**20
+    return dict(torch=torch.__version__.split('+')[0],
+                torch_cuda=torch.version.cuda, cuda_toolkit=toolkit,
+                gpus=gpus, torch_sees_gpu=torch_sees_gpu,
+                system_nvcc=system_nvccs(env), cpus=cpus, mem_gb=mem_gb,
+                python=f'cp{sys.version_info[0]}{sys.version_info[1]}',
+                machine=platform.machine())
+
+
+# ------------------------------------------------------------------- plan
+def parse_arch_list(text: str) -> List[str]:
+    """``'8.0;9.0+PTX'`` / ``'8.0 9.0'`` -> ``['8.0', '9.0+PTX']``."""
+    archs = [a for a in re.split(r'[;,\s]+', text.strip()) if a]
+    for a in archs:
+        if not re.fullmatch(r'\d+\.\d+a?(\+PTX)?', a):
+            raise PlanError(f'TORCH_CUDA_ARCH_LIST: {a!r} is not a compute '
+                            'capability like 9.0 or 9.0+PTX')
+    return sorted(set(archs), key=lambda a: float(re.match(r'\d+\.\d+',
+                                                           a).group()))
+
+
+def max_jobs(facts: dict, env, mode: str) -> int:
+    if env.get('MAX_JOBS'):
+        return int(env['MAX_JOBS'])
+    jobs = facts['cpus']
+    if facts.get('mem_gb'):
+        jobs = min(jobs, int(facts['mem_gb'] // GB_PER_JOB[mode]))
+    return max(1, jobs)
+
+
+def cache_key(facts: dict, mode: str, archs=()) -> str:
+    """``mmcv-2.1.0-torch2.14.1-cp311-x86_64-cpu`` or
+    ``...-cu13.0-sm9.0`` (one folder of the wheel cache)."""
+    base = (f"mmcv-{MMCV_VERSION}-torch{facts['torch']}-{facts['python']}-"
+            f"{facts['machine']}")
+    if mode == 'cpu':
+        return f'{base}-cpu'
+    return f"{base}-cu{facts['torch_cuda']}-sm{'_'.join(archs)}"
+
+
+def _want_cuda(facts: dict, env) -> tuple:
+    flag = env.get('MMRM_MMCV_CUDA', '')
+    if flag not in ('', '0', '1'):
+        raise PlanError(f'MMRM_MMCV_CUDA must be 0, 1 or unset, got {flag!r}')
+    if flag == '0':
+        return False, 'MMRM_MMCV_CUDA=0: CPU ops forced'
+    if flag == '1':
+        return True, 'MMRM_MMCV_CUDA=1: CUDA ops forced'
+    if facts['gpus']:
+        names = ', '.join(sorted({g['name'] for g in facts['gpus']}))
+        return True, f"NVIDIA GPU present ({len(facts['gpus'])}x {names})"
+    return False, 'no NVIDIA GPU: CPU ops'
+
+
+def plan(facts: dict, env=None) -> dict:
+    """The build for ``facts`` (from :func:`probe`) under ``env``.
+
+    Returns a dict: ``mode`` ('cpu' | 'cuda'), ``reason``, ``archs``,
+    ``toolchain`` (None | 'system' | 'index'), ``cuda_home`` (system
+    toolchain), ``toolkit_requirement`` (index toolchain), ``max_jobs``,
+    ``cache_key``, ``build_env`` (variables for mmcv's ``setup.py``),
+    ``notes``.
+    """
+    env = os.environ if env is None else env
+    cuda, reason = _want_cuda(facts, env)
+    notes = []
+    if cuda and not facts['torch_cuda']:
+        raise PlanError(f"{reason}, but torch {facts['torch']} is a CPU "
+                        'build (torch.version.cuda is None)')
+    if cuda and facts['gpus'] and not facts.get('torch_sees_gpu', True):
+        notes.append('nvidia-smi lists GPUs that torch cannot use (is the '
+                     f"driver older than CUDA {facts['torch_cuda']}?)")
+    if not cuda:
+        mode = 'cpu'
+        jobs = max_jobs(facts, env, mode)
+        # mmcv's setup.py compiles CUDA whenever torch sees a GPU: hide them
+        build_env = dict(MMCV_WITH_OPS='1', FORCE_CUDA='0', MAX_JOBS=str(jobs),
+                         CUDA_VISIBLE_DEVICES='')
+        return dict(mode=mode, reason=reason, archs=[], toolchain=None,
+                    cuda_home=None, toolkit_requirement=None, max_jobs=jobs,
+                    cache_key=cache_key(facts, mode), build_env=build_env,
+                    notes=notes)
+    mode = 'cuda'
+    if env.get('TORCH_CUDA_ARCH_LIST'):
+        archs = parse_arch_list(env['TORCH_CUDA_ARCH_LIST'])
+        notes.append('arch list from TORCH_CUDA_ARCH_LIST')
+    elif facts['gpus']:
+        archs = parse_arch_list(' '.join(g['capability']
+                                         for g in facts['gpus']))
+    else:
+        archs = list(DEFAULT_ARCHS)
+        notes.append('no GPU to detect: default arch list '
+                     f"{';'.join(DEFAULT_ARCHS)} (set TORCH_CUDA_ARCH_LIST "
+                     'for other GPUs)')
+    want = facts['torch_cuda']
+    toolchain, cuda_home, requirement = 'index', None, None
+    for cand in facts['system_nvcc']:
+        if cand['version'] == want and cand['headers']:
+            toolchain, cuda_home = 'system', cand['cuda_home']
+            break
+        why = (f"CUDA {cand['version']}, torch has {want}"
+               if cand['version'] != want else
+               'no include/cuda_runtime.h beside it')
+        notes.append(f"skipped system nvcc {cand['nvcc']} ({why})")
+    if toolchain == 'index':
+        if not facts.get('cuda_toolkit'):
+            raise PlanError(
+                f'no CUDA {want} compiler on the system and torch does not '
+                'depend on the cuda-toolkit package, so its version on the '
+                f'package index is unknown: set CUDA_HOME to a CUDA {want} '
+                'toolkit')
+        requirement = f"cuda-toolkit[nvcc,cccl]=={facts['cuda_toolkit']}"
+    jobs = max_jobs(facts, env, mode)
+    build_env = dict(MMCV_WITH_OPS='1', FORCE_CUDA='1', MAX_JOBS=str(jobs),
+                     TORCH_CUDA_ARCH_LIST=';'.join(archs))
+    if cuda_home:
+        build_env['CUDA_HOME'] = cuda_home
+    return dict(mode=mode, reason=reason, archs=archs, toolchain=toolchain,
+                cuda_home=cuda_home, toolkit_requirement=requirement,
+                max_jobs=jobs, cache_key=cache_key(facts, mode, archs),
+                build_env=build_env, notes=notes)
+
+
+def describe(p: dict) -> str:
+    """The plan in a few lines, for the set-up log."""
+    lines = [f"mmcv {MMCV_VERSION}: {p['mode'].upper()} ops ({p['reason']})"]
+    if p['mode'] == 'cuda':
+        tool = (f"system CUDA at {p['cuda_home']}" if p['toolchain'] ==
+                'system' else f"{p['toolkit_requirement']} from the package "
+                'index, into the venv')
+        lines.append(f"  archs {';'.join(p['archs'])}, compiler: {tool}")
+    lines.append(f"  MAX_JOBS={p['max_jobs']}, cache key {p['cache_key']}")
+    lines += [f'  note: {n}' for n in p['notes']]
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--json', action='store_true',
+                        help='print the facts and the plan as JSON')
+    args = parser.parse_args(argv)
+    facts = probe()
+    try:
+        p = plan(facts)
+    except PlanError as e:
+        print(f'mmcv build plan: {e}', file=sys.stderr)
+        return 2
+    print(json.dumps(dict(facts=facts, plan=p), indent=1)
+          if args.json else describe(p))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
