@@ -12,7 +12,10 @@ docs/pipeline.md, "Warnings mmrm filters, and why they are harmless":
   stay per rank, as in every OpenMMLab repository). RM's history is not a
   registered buffer (plain attributes of the preprocessor and head), so DDP
   syncs none of it either way;
-* mmdet's ``num_anchors is deprecated`` (its own anchor heads call it);
+* mmdet's ``num_anchors is deprecated`` (its own anchor heads call it) and
+  mmseg's notes on its own stock configs (``build_loss`` / ``reduce_zero_label``
+  "will be deprecated", ``avg_non_ignore`` defaults to False as in mmseg's
+  published runs, visualisation ``draw`` is False);
 * torch's ``The given NumPy array is not writable`` from mmpretrain's
   (Fashion-)MNIST reader, which wraps the read-only file buffer in a tensor
   that nothing writes to.
@@ -26,6 +29,10 @@ KNOWN_HARMLESS = (
     (FutureWarning, r'`broadcast_buffers` is deprecated', ''),
     (UserWarning, r'DeprecationWarning: `num_anchors` is deprecated',
      r'mmdet\.'),
+    (UserWarning, r'``build_loss`` would be deprecated soon', r'mmseg\.'),
+    (UserWarning, r'`reduce_zero_label` will be deprecated', r'mmseg\.'),
+    (UserWarning, r'Default ``avg_non_ignore`` is False', r'mmseg\.'),
+    (UserWarning, r'The draw is False', r'mmseg\.'),
     (UserWarning, r'The given NumPy array is not writable',
      r'mmpretrain\.datasets\.mnist'),
 )

@@ -139,10 +139,10 @@ def train(cfg, allow_partial_load: bool = False,
     ensure_mmcv_ops(cfg)
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     runner = build_runner(cfg)
-    preflight(runner, cfg, allow_partial_load=allow_partial_load)
     for hook in extra_hooks:
         runner.register_hook(hook)
     with known_harmless_warnings_filtered():
+        preflight(runner, cfg, allow_partial_load=allow_partial_load)
         runner.train()
     return runner
 
