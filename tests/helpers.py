@@ -67,3 +67,33 @@ def amp_optim_wrapper(params, dtype, monkeypatch, lr=0.01):
                                   dtype=dtype)
     wrapper.loss_scaler = torch.amp.GradScaler('cpu')
     return wrapper
+
+
+#: libraries whose import takes seconds; argument handling must not need them
+HEAVY_MODULES = ('torch', 'mmengine', 'mmcv', 'mmdet', 'mmseg', 'mmpretrain',
+                 'mmrm')
+_RUN_SCRIPT = '''
+import os, runpy, sys
+sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))
+try:
+    runpy.run_path(sys.argv[0], run_name='__main__')
+finally:
+    print('HEAVY-IMPORTS', sorted(m for m in {heavy!r} if m in sys.modules),
+          file=sys.stderr)
+'''
+
+
+def run_script(path, *argv, timeout=120):
+    """Run a repository script as ``python path argv...`` does, in the
+    repository root; returns ``(returncode, stdout, stderr, heavy)`` where
+    ``heavy`` lists the :data:`HEAVY_MODULES` it imported."""
+    import subprocess
+    import sys
+    code = _RUN_SCRIPT.format(heavy=HEAVY_MODULES)
+    proc = subprocess.run(
+        [sys.executable, '-c', code, osp.join(ROOT, path), *argv], cwd=ROOT,
+        capture_output=True, text=True, timeout=timeout)
+    err, _, tail = proc.stderr.rpartition('HEAVY-IMPORTS ')
+    heavy = eval(tail.strip()) if tail.strip().startswith('[') else None
+    return proc.returncode, proc.stdout, err, heavy

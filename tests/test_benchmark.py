@@ -1,13 +1,23 @@
-"""benchmarks/: train-step benchmark smoke run and the comparison helpers."""
+"""benchmarks/: train-step benchmark (smoke run, statistics, CLI) and the
+Fashion-MNIST comparison helpers."""
 import importlib.util
 import json
 import math
 import os
+import re
+import sys
 
 import pytest
 import torch
 
+from helpers import run_script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the benchmark's modules are imported as its command line imports them
+sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
+from train_step import METHODS, stats  # noqa: E402
+from train_step.memory import cpu_peak_tensor_bytes  # noqa: E402
+from train_step.methods import model_config  # noqa: E402
 
 
 def _load(name):
@@ -18,6 +28,7 @@ def _load(name):
     return module
 
 
+BENCH = 'benchmarks/bench_train_step.py'
 bench = _load('bench_train_step')
 compare = _load('compare_fmnist')
 
@@ -31,27 +42,53 @@ def _rows(table):
     return rows
 
 
-def test_bench_smoke_prints_all_methods_with_finite_ratios(capsys):
-    results = bench.main([
-        '--steps', '2', '--rounds', '1', '--warmup', '1', '--memory-steps',
+SPREAD = r'(\d+\.\d+) \[(\d+\.\d+), (\d+\.\d+)\]'
+
+
+def test_bench_smoke_prints_ratios_with_spread_and_writes_json(
+        tmp_path, capfd):
+    path = tmp_path / 'bench.json'
+    result = bench.main([
+        '--steps', '4', '--rounds', '2', '--warmup', '1', '--memory-steps',
         '1', '--batch', '4', '--img-size', '32', '--profile', '--profile-reps',
-        '2'
+        '2', '--json', str(path)
     ])
-    out = capsys.readouterr().out
-    rows = _rows(out.split('\n', 1)[1].split('\n\n')[0])
+    out, err = capfd.readouterr()
+    # no profiler library log lines on a CPU run (fd-level capture), e.g.
+    # "ERROR:... gpuGetDeviceCount failed", "[W... CPUAllocator.cpp...]"
+    assert not [line for line in err.splitlines() if line.startswith(
+        ('[W', 'ERROR:', 'USDT:', 'STAGE:'))], err
+    time_table, _, rest = out.split('\n', 1)[1].partition('\n\n')
+    rows = _rows(time_table)
     assert set(rows) == {'baseline', 'Mixup', 'CutMix', 'RM'}
     for name, cells in rows.items():
-        ratios = [float(cells[i]) for i in (2, 3, 6, 7)]
-        assert all(math.isfinite(r) and r > 0 for r in ratios), (name, cells)
-    assert float(rows['baseline'][2]) == 1.0
-    assert float(rows['CutMix'][3]) == 1.0
+        for cell in cells[1:4]:  # step time, / baseline, / CutMix
+            med, q1, q3 = map(float, re.fullmatch(SPREAD, cell).groups())
+            assert 0 < q1 <= med <= q3, (name, cells)
+    assert rows['baseline'][2] == '1.000 [1.000, 1.000]'
+    assert rows['CutMix'][3] == '1.000 [1.000, 1.000]'
+    assert 'median [Q1, Q3] over the 2 rounds' in rest
+    counts = _rows(rest.split('\n\n')[1])
+    assert float(counts['baseline'][2]) == 1.0
+    assert int(counts['RM'][3]) > int(counts['CutMix'][3])  # aten ops
+    saved = json.loads(path.read_text())
+    assert saved['args']['rounds'] == 2
+    assert saved['environment']['clock'] == 'cpu'
+    assert len(saved['environment']['load_avg_start']) == 3
+    methods = saved['methods']
+    assert set(methods) == set(METHODS) == set(result['methods'])
+    for m, r in methods.items():
+        assert r['steps'] == 4 and r['rounds'] == 2 and r['mem_mb'] > 0
+        assert len(r['ratios']['baseline']) == 3 and r['gflops'] > 0
+        # every key of the JSON is documented in the command's docstring
+        assert all(f'``{k}``' in bench.__doc__ for k in r), r.keys()
     # RM trains an extra fc_roi (C*K + K) that the deployed model drops
     c, k = 128, 10
-    train = {m: r['params_train'] for m, r in results.items()}
-    deploy = {m: r['params_deploy'] for m, r in results.items()}
-    assert train['rm'] - train['baseline'] == c * k + k
-    assert len(set(deploy.values())) == 1 and deploy['rm'] == train['baseline']
-    assert all(r['mem_mb'] > 0 and r['steps'] == 2 for r in results.values())
+    assert methods['rm']['params_train'] - \
+        methods['baseline']['params_train'] == c * k + k
+    assert {r['params_deploy'] for r in methods.values()} == {
+        methods['baseline']['params_train']}
+    assert methods['rm']['gflops'] > methods['baseline']['gflops']
     assert 'preprocess (ms, min)' in out and 'both − CutMix' in out
 
 
@@ -63,15 +100,12 @@ def test_cpu_peak_tensor_bytes_sees_transient_allocations():
         del a, b
         torch.ones(1 << 18)  # 1 MiB, after the peak
 
-    peak = bench.cpu_peak_tensor_bytes(work)
+    peak = cpu_peak_tensor_bytes(work)
     assert 8 * 2**20 <= peak < 9 * 2**20
 
 
 def test_model_configs_share_the_backbone():
-    cfgs = {
-        m: bench.model_config(m, 'resnet50', 64, 1000)
-        for m in bench.METHODS
-    }
+    cfgs = {m: model_config(m, 'resnet50', 64, 1000) for m in METHODS}
     assert len(
         {json.dumps(c['backbone'], sort_keys=True)
          for c in cfgs.values()}) == 1
@@ -79,10 +113,75 @@ def test_model_configs_share_the_backbone():
     assert cfgs['rm']['head']['in_channels'] == 2048
     assert cfgs['cutmix']['train_cfg']['augments']['type'] == 'CutMix'
     with pytest.raises(ValueError, match='method'):
-        bench.model_config('resizemix', 'resnet18', 16, 10)
+        model_config('resizemix', 'resnet18', 16, 10)
     args = bench.parse_args(['--arch', 'resnet50'])
     assert (args.img_size, args.num_classes, args.base_channels) == (224, 1000,
                                                                      64)
+
+
+def test_round_order_balances_positions_and_pair_orders():
+    """Over each pair of rounds every method has the same mean position and
+    every two methods run once in each order (a linear drift cancels)."""
+    methods = list(METHODS)
+    for start in range(0, 8, 2):
+        orders = [stats.round_order(methods, r) for r in (start, start + 1)]
+        assert all(sorted(o) == sorted(methods) for o in orders)
+        positions = {m: sum(o.index(m) for o in orders) for m in methods}
+        assert set(positions.values()) == {len(methods) - 1}
+        for a in methods:
+            for b in methods:
+                if a != b:
+                    assert sum(o.index(a) < o.index(b) for o in orders) == 1
+    # the first method does not always run first
+    assert {stats.round_order(methods, r)[0] for r in range(8)} == set(methods)
+
+
+def test_spread_is_median_and_interquartile_range():
+    import numpy as np
+    values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+    med, q1, q3 = stats.spread(values)
+    assert (q1, med, q3) == pytest.approx(
+        tuple(np.percentile(values, [25, 50, 75])))
+    assert stats.spread([2.5]) == (2.5, 2.5, 2.5)
+    assert stats.spread([1.0, float('nan'), 3.0]) == (2.0, 1.5, 2.5)
+    assert all(math.isnan(v) for v in stats.spread([]))
+    assert stats.fmt_spread((1.0444, 1.02, 1.06)) == '1.044 [1.020, 1.060]'
+    assert stats.fmt_spread(stats.NAN_SPREAD) == 'n/a'
+
+
+def test_paired_ratios_cancel_a_slow_round():
+    # round 1 is 3x slower for everyone (another process took the core)
+    times = {
+        'cutmix': [(10.0, 0), (10.0, 0), (30.0, 1)],
+        'rm': [(10.2, 0), (10.2, 0), (30.6, 1)],
+        'baseline': [(9.0, 0), (27.0, 1), (8.0, 2)],
+    }
+    ratios = stats.paired_ratios(times)
+    assert ratios['rm']['cutmix'] == pytest.approx((1.02, 1.02, 1.02))
+    assert ratios['cutmix']['baseline'][0] == pytest.approx(10 / 9)
+    assert ratios['baseline']['baseline'] == (1.0, 1.0, 1.0)
+    # per-round ratios 1.02 and 3.06: median 2.04, quartiles 1.53, 2.55
+    times['cutmix'] = [(10.0, 0), (10.0, 1)]
+    assert stats.paired_ratios(times)['rm']['cutmix'] == pytest.approx(
+        (2.04, 1.53, 2.55))
+
+
+def test_cli_help_shows_defaults():
+    code, out, err, heavy = run_script(BENCH, '--help')
+    assert code == 0 and heavy == [], err
+    text = ' '.join(out.split())
+    assert '(default: 20)' in text and '(default: resnet18)' in text
+    assert 'default: 224 for resnet50, else 64' in text
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--amp'], '--amp needs --device cuda'),
+    (['--rounds', '0'], 'must be >= 1'),
+    (['--methods', 'rm', 'resizemix'], 'invalid choice'),
+])
+def test_cli_argument_errors_exit_2(argv, message):
+    code, out, err, heavy = run_script(BENCH, *argv)
+    assert code == 2 and message in err and heavy == [], err
 
 
 def test_compare_config_overrides():
@@ -134,16 +233,3 @@ def test_compare_reads_curves_and_writes_table(tmp_path):
     assert compare.replace_between_markers(new, table) == new
     with pytest.raises(FileNotFoundError):
         compare.read_curve(str(tmp_path / 'nothing'))
-
-
-def test_paired_ratios_cancel_a_slow_round():
-    # round 1 is 3x slower for everyone (another process took the core)
-    times = {
-        'cutmix': [(0, 10.0, 0), (0, 10.0, 0), (0, 30.0, 1)],
-        'rm': [(0, 10.2, 0), (0, 10.2, 0), (0, 30.6, 1)],
-        'baseline': [(0, 9.0, 0), (0, 27.0, 1)]
-    }
-    ratios = bench.paired_ratios(times, clock=1)
-    assert ratios['rm']['cutmix'] == pytest.approx(1.02)
-    assert ratios['cutmix']['baseline'] == pytest.approx(10 / 9)
-    assert ratios['baseline']['baseline'] == 1.0

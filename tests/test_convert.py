@@ -227,14 +227,20 @@ def test_pvtv2_b1_roundtrip(tmp_path):
     # PVTv2-B1 weights are refused by a ResNet target and by PVTv2-B2
     with pytest.raises(WrongBackboneError, match='PVTv2'):
         convert_checkpoint(src, str(tmp_path / 'x.pth'), backbone='resnet50')
-    with pytest.raises(StrictLoadError, match='missing keys'):
+    with pytest.raises(StrictLoadError, match='missing keys') as err:
         convert_checkpoint(src, str(tmp_path / 'x.pth'), backbone='pvtv2-b2')
+    # the first line names the difference: blocks per stage
+    assert str(err.value).splitlines()[0].endswith(
+        ': depths (2, 2, 2, 2) vs (3, 4, 6, 3) (checkpoint: PVTv2 (embed '
+        'dims (64, 128, 320, 512), depths (2, 2, 2, 2)); module: PVTv2 '
+        '(embed dims (64, 128, 320, 512), depths (3, 4, 6, 3)))')
     assert not osp.exists(tmp_path / 'x.pth')
 
 
-def test_backbone_config_dict_and_cli(tmp_path):
+def test_backbone_config_dict_and_cli(tmp_path, capsys):
     """The small Fashion-MNIST ResNet, target taken from its pretrain
-    config, through tools/model_converters/convert_checkpoint.py."""
+    config, through tools/model_converters/convert_checkpoint.py; with the
+    preset instead, the error names the base width and --backbone-config."""
     model, cfg = build_classifier(FMNIST_RM_CFG)
     src = str(tmp_path / 'fmnist.pth')
     full = save_mmengine_checkpoint(model, src, seed=4)
@@ -248,9 +254,42 @@ def test_backbone_config_dict_and_cli(tmp_path):
     det.load_state_dict(saved['state_dict'], strict=True)
     assert_module_equals(det, expected)
     # the preset (64 channels) does not fit: exit 1, file not written
+    capsys.readouterr()
     assert cli.main([src, str(tmp_path / 'y.pth'), '--backbone',
                      'resnet18']) == 1
     assert not osp.exists(tmp_path / 'y.pth')
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f'error: StrictLoadError: {src} -> '
+                               'mmdet.ResNet: base width 16 vs 64, stem width '
+                               '16 vs 64 (checkpoint: ResNet-18 (BasicBlock')
+    assert 'hint: the checkpoint is not a standard-width ResNet' in \
+        lines[-1] and '--backbone-config PRETRAIN_CONFIG' in lines[-1]
+
+
+def test_strict_pretrained_names_the_difference_from_the_file(tmp_path):
+    """The converted narrow ResNet-18 given to an R50 config's backbone: the
+    first line names depth, block and widths; the hint quotes the backbone
+    the file's meta records."""
+    src = str(tmp_path / 'fmnist.pth')
+    save_mmengine_checkpoint(build_classifier(FMNIST_RM_CFG)[0], src, seed=6)
+    dst = str(tmp_path / 'r18w16_backbone.pth')
+    convert_checkpoint(src, dst, Config.fromfile(
+        FMNIST_RM_CFG).model.backbone.to_dict())
+    r50 = build_det_resnet(
+        depth=50, init_cfg=dict(type='StrictPretrained', checkpoint=dst))
+    with pytest.raises(StrictLoadError) as err:
+        r50.init_weights()
+    first, *rest = str(err.value).splitlines()
+    assert first == (
+        f'StrictPretrained({dst}) -> ResNet: depth 18 vs 50, block type '
+        'BasicBlock vs Bottleneck, base width 16 vs 64, stem width 16 vs 64 '
+        '(checkpoint: ResNet-18 (BasicBlock, blocks (2, 2, 2, 2), base width '
+        '16, plain stem of width 16); module: ResNet-50 (Bottleneck, blocks '
+        '(3, 4, 6, 3), base width 64, plain stem of width 64))')
+    assert len(err.value.missing) > 100  # the details follow
+    assert "hint: the file was converted for backbone ResNet-18: {'type': " \
+        "'ResNet', 'depth': 18" in rest[-1] and "'base_channels': 16" in \
+        rest[-1]
 
 
 # ------------------------------------------------------------------ errors
@@ -322,8 +361,8 @@ def test_wrong_backbone(tmp_path):
     torch.save(OrderedDict(('backbone.' + k, v) for k, v in state.items()),
                src)
     # ResNet weights for a PVTv2 target
-    with pytest.raises(WrongBackboneError, match='ResNet with blocks '
-                       r'\(2, 2, 2, 2\).*target is PVTv2'):
+    with pytest.raises(WrongBackboneError, match=r'ResNet-18 \(BasicBlock, '
+                       r'blocks \(2, 2, 2, 2\).*target is PVTv2'):
         convert_checkpoint(src, str(tmp_path / 'o.pth'), 'pvtv2-b1')
     # unsupported target type
     with pytest.raises(WrongBackboneError, match='ConvNeXt'):
@@ -335,7 +374,17 @@ def test_wrong_backbone(tmp_path):
     assert 'layer1.0.conv3.weight' in err.value.missing
     assert ('conv1.weight', (16, 3, 7, 7), (64, 3, 7, 7)) in \
         err.value.mismatched
-    assert 'BasicBlock' in str(err.value)
+    assert err.value.summary.startswith(
+        'depth 18 vs 50, block type BasicBlock vs Bottleneck, base width 16 '
+        'vs 64')
+    # a standard-width ResNet-18 for ResNet-50: the hint names the preset
+    from mmpretrain.models.backbones import ResNet
+    std = randomize_(OrderedDict(ResNet(depth=18).state_dict()))
+    torch.save(std, str(tmp_path / 'r18.pth'))
+    with pytest.raises(StrictLoadError, match='hint: the checkpoint fits '
+                       '--backbone resnet18$'):
+        convert_checkpoint(str(tmp_path / 'r18.pth'),
+                           str(tmp_path / 'o.pth'), 'resnet50')
     # a ViT-like state dict is not taken for any ResNet
     torch.save({'patch_embed.projection.weight': torch.randn(8, 3, 16, 16),
                 'layers.0.ln1.weight': torch.randn(8)},
@@ -371,6 +420,25 @@ def test_deep_stem_checkpoint(tmp_path):
                plain_src)
     with pytest.raises(DeepStemError, match='plain-stem'):
         convert_checkpoint(plain_src, str(tmp_path / 'p.pth'), v1c)
+
+
+def test_backbone_shape_reads_stems_widths_and_inputs():
+    """The facts the one-line summaries are made of, from the shapes of
+    mmpretrain's deep stem (stem.i.conv) and mmdet's (stem.3i)."""
+    from mmrm.convert.summary import backbone_shape, differences
+    v1c = backbone_shape(small_resnet_state(deep_stem=True))
+    assert (v1c['depth'], v1c['stem'], v1c['stem_width'],
+            v1c['base_width']) == (18, 'deep', 16, 16)
+    det = backbone_shape(build_det_resnet(
+        depth=50, deep_stem=True, in_channels=1).state_dict())
+    assert (det['block'], det['stem'], det['stem_width'],
+            det['in_channels']) == ('Bottleneck', 'deep', 64, 1)
+    assert differences(v1c, det) == [
+        'depth 18 vs 50', 'block type BasicBlock vs Bottleneck',
+        'base width 16 vs 64', 'stem width 16 vs 64', 'input channels 3 vs 1']
+    plain = backbone_shape(small_resnet_state())
+    assert differences(plain, v1c) == ['stem plain vs deep']
+    assert backbone_shape({'head.fc.weight': torch.zeros(2, 2)}) is None
 
 
 # ------------------------------------------------------ StrictPretrained

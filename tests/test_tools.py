@@ -167,6 +167,28 @@ def test_dist_train_detector_two_processes(tmp_path):
     assert 'bbox_head.atss_cls.weight' in ckpt['state_dict']
 
 
+def test_dist_train_failure_ends_with_the_failing_rank_error(tmp_path):
+    """A mistyped data root under 2-process torchrun: every rank stops in
+    the preflight; the output ends with a rank's own FileNotFoundError (read
+    from its torchelastic error file), below torchrun's ChildFailedError
+    block."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHON=PY, PORT=str(free_port()), LOG_DIR=str(tmp_path))
+    opts = [f'{d}.dataset.data_root=/nonexistent/fmnist'
+            for d in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', FMNIST_RM_CFG, '2', '--work-dir',
+         str(tmp_path / 'work'), '--cfg-options', *opts],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    err = proc.stderr.rstrip()
+    assert proc.returncode != 0
+    assert 'ChildFailedError' in err and \
+        err.rindex('ChildFailedError') < err.rindex('first failing: local rank')
+    last = err.splitlines()[-1]
+    assert last.startswith('FileNotFoundError: ') and \
+        'data_root does not exist: /nonexistent/fmnist' in last, err[-3000:]
+
+
 def test_train_cli_options(tmp_path):
     """tools/train.py's config handling, in-process (no run)."""
     train = load_tool('tools/train.py')

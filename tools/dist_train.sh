@@ -3,29 +3,11 @@
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT as in the OpenMMLab repos.
 # Python: $PYTHON, else the project venv (.venv/bin/python) if present, else python.
 # Without CUDA the processes run on the CPU with the gloo backend.
+# The config and GPUS are checked before launching; after a failure the first
+# failing rank's error is printed last (LOG_DIR keeps the per-rank error files).
 set -euo pipefail
-if [[ $# -lt 2 ]]; then
-  echo "usage: $0 CONFIG GPUS [tools/train.py args...]" >&2; exit 2
-fi
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$TOOLS")"
-if [[ -z "${PYTHON:-}" ]]; then
-  if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
-fi
-
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$TOOLS/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+source "$(dirname "${BASH_SOURCE[0]}")/_launcher.sh"
+[[ $# -ge 2 ]] || die "usage: $0 CONFIG GPUS [tools/train.py args...]"
+require_file "config file" "$1"
+require_count GPUS "$2"
+run_torchrun "$2" "$TOOLS/train.py" "$1" --launcher pytorch "${@:3}"

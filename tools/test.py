@@ -15,8 +15,6 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
@@ -25,7 +23,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--out', help='dump predictions to this .pkl file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action='extend',
+                        metavar='KEY=VALUE',
                         help='override config entries, key=value')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -67,4 +66,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    if os.environ.get('TORCHELASTIC_ERROR_FILE'):  # dist_*.sh / slurm_*.sh
+        from torch.distributed.elastic.multiprocessing.errors import record
+        record(main)()  # this rank's traceback goes to its error file
+    else:
+        main()

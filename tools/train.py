@@ -17,8 +17,6 @@ work dir, ``--resume PATH`` from PATH. Before training, the checks of
 import argparse
 import os
 
-from mmengine.config import DictAction
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
@@ -39,7 +37,8 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by actual/base batch size')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options', nargs='+', action='extend',
+        metavar='KEY=VALUE',
         help='override config entries, key=value (e.g. '
         'train_cfg.max_epochs=1 "model.backbone.init_cfg.checkpoint=x.pth")')
     parser.add_argument('--launcher',
@@ -71,4 +70,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    if os.environ.get('TORCHELASTIC_ERROR_FILE'):  # dist_*.sh / slurm_*.sh
+        from torch.distributed.elastic.multiprocessing.errors import record
+        record(main)()  # this rank's traceback goes to its error file
+    else:
+        main()

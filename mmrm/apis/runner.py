@@ -15,6 +15,8 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
+from .quiet import known_harmless_warnings_filtered
+
 
 def prepare_process() -> None:
     """Import mmrm and allow-list mmengine's checkpoint types for
@@ -29,8 +31,22 @@ def default_work_dir(config_path: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
+def parse_cfg_options(pairs: Sequence[str]) -> dict:
+    """``['a.b=1', 'c=[1,2]']`` (``--cfg-options``) -> dict, values parsed
+    as mmengine's ``DictAction`` parses them."""
+    import argparse
+
+    from mmengine.config import DictAction
+    bad = [p for p in pairs if '=' not in p]
+    if bad:
+        raise ValueError(f'--cfg-options wants KEY=VALUE pairs, got {bad}')
+    namespace = argparse.Namespace()
+    DictAction([], 'cfg_options')(None, namespace, list(pairs))
+    return namespace.cfg_options
+
+
 def build_cfg(config, work_dir: Optional[str] = None,
-              cfg_options: Optional[dict] = None, launcher: str = 'none',
+              cfg_options=None, launcher: str = 'none',
               resume: Optional[str] = None, amp: bool = False,
               auto_scale_lr: bool = False):
     """Config from a file (or a ``Config``) and the command-line options.
@@ -38,7 +54,9 @@ def build_cfg(config, work_dir: Optional[str] = None,
     Args:
         config (str | Config): config file or an already loaded config.
         work_dir: overrides the config's; default ``work_dirs/<stem>``.
-        cfg_options: ``--cfg-options`` key/values, merged last but one.
+        cfg_options: ``--cfg-options`` as a dict, or as the command line's
+            ``KEY=VALUE`` strings (:func:`parse_cfg_options`); merged last
+            but one.
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         resume: ``'auto'`` (latest checkpoint of the work dir) or a path.
         amp: switch the optimizer wrapper to ``AmpOptimWrapper``.
@@ -48,8 +66,11 @@ def build_cfg(config, work_dir: Optional[str] = None,
     if isinstance(config, Config):
         cfg, path = config, config.filename or 'config.py'
     else:
-        cfg, path = Config.fromfile(config), config
+        with known_harmless_warnings_filtered():
+            cfg, path = Config.fromfile(config), config
     cfg.launcher = launcher
+    if cfg_options and not isinstance(cfg_options, dict):
+        cfg_options = parse_cfg_options(cfg_options)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
@@ -81,12 +102,14 @@ def build_cfg(config, work_dir: Optional[str] = None,
 
 
 def build_runner(cfg):
-    """Runner from the config (``runner_type`` respected)."""
+    """Runner from the config (``runner_type`` respected); the known-harmless
+    warnings of :mod:`.quiet` are filtered while it is built."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    with known_harmless_warnings_filtered():
+        if 'runner_type' not in cfg:
+            return Runner.from_cfg(cfg)
+        return RUNNERS.build(cfg)
 
 
 def _bare_model(runner):
@@ -116,10 +139,11 @@ def train(cfg, allow_partial_load: bool = False,
     ensure_mmcv_ops(cfg)
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     runner = build_runner(cfg)
-    preflight(runner, cfg, allow_partial_load=allow_partial_load)
     for hook in extra_hooks:
         runner.register_hook(hook)
-    runner.train()
+    with known_harmless_warnings_filtered():
+        preflight(runner, cfg, allow_partial_load=allow_partial_load)
+        runner.train()
     return runner
 
 
@@ -147,4 +171,5 @@ def test(cfg, checkpoint: str, allow_partial_load: bool = False,
         check_checkpoint_matches(_bare_model(runner), checkpoint)
     for metric in extra_metrics:
         runner.test_evaluator.metrics.append(metric)
-    return runner.test()
+    with known_harmless_warnings_filtered():
+        return runner.test()

@@ -134,22 +134,6 @@ def detect_family(state_dict: Mapping) -> str:
     return 'unknown'
 
 
-def describe_resnet(state_dict: Mapping) -> str:
-    """Short description of a ResNet state dict, e.g.
-    ``'ResNet with blocks (2, 2, 2, 2) (BasicBlock), plain stem'``."""
-    blocks = []
-    for stage in range(1, 5):
-        idx = {int(m.group(1)) for k in state_dict
-               for m in [re.match(rf'layer{stage}\.(\d+)\.', k)] if m}
-        if idx:
-            blocks.append(max(idx) + 1)
-    kind = 'Bottleneck' if any('.conv3.' in k for k in state_dict) \
-        else 'BasicBlock'
-    stem = 'deep stem' if any(k.startswith('stem.') for k in state_dict) \
-        else 'plain stem'
-    return f'ResNet with blocks {tuple(blocks)} ({kind}), {stem}'
-
-
 def adapt_resnet_stem(state_dict: 'Dict', cfg: dict, source: str) -> Dict:
     """Check the stem layout against the target and translate mmpretrain's
     deep stem (``stem.i.conv``/``stem.i.bn``) to mmdet/mmseg's sequential one

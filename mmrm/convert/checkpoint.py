@@ -11,17 +11,18 @@ import os
 import os.path as osp
 import tempfile
 from collections import OrderedDict
-from typing import Mapping, Union
+from typing import Mapping, Optional, Union
 
 import torch
 
-from .backbones import (_plain, adapt_resnet_stem, build_targets,
-                        describe_resnet, detect_family, resolve_backbone)
+from .backbones import (PRESETS, _plain, adapt_resnet_stem, build_targets,
+                        detect_family, resolve_backbone)
 from .errors import (CheckpointError, StrictLoadError, WrongBackboneError,
                      format_keys)
 from .keys import fill_num_batches_tracked, split_backbone, unwrap_state_dict
 from .loading import load_checkpoint_file
 from .strict_init import load_state_dict_strictly
+from .summary import backbone_shape, describe, is_standard_resnet
 from .transformer_keys import adapt_transformer, describe_transformer
 from .transformers import TRANSFORMER_FAMILIES, training_backbone
 
@@ -68,8 +69,9 @@ def extract_backbone(src: str,
     state_dict, layout, dropped = split_backbone(state_dict, src)
     found = detect_family(state_dict)
     if found != family:
-        if found == 'resnet':
-            what = describe_resnet(state_dict)
+        shape = backbone_shape(state_dict)
+        if shape is not None:
+            what = describe(shape)
         elif found in TRANSFORMER_FAMILIES:
             what = describe_transformer(state_dict, found)
         else:
@@ -105,15 +107,29 @@ def verify_backbone(state_dict: Mapping, family: str, cfg: dict,
         StrictLoadError: with the missing/unexpected/mismatched keys.
     """
     names = []
-    hint = None
-    if family == 'resnet':
-        hint = f'checkpoint: {describe_resnet(state_dict)}; target: ' \
-               f'{cfg["type"]} depth {cfg["depth"]}'
+    hint = target_hint(state_dict, cfg) if family == 'resnet' else None
     for name, module in build_targets(family, cfg):
         load_state_dict_strictly(module, state_dict,
                                  f'{source} -> {name}', hint)
         names.append(name)
     return names
+
+
+def target_hint(state_dict: Mapping, cfg: dict) -> Optional[str]:
+    """How to name the target that fits a ResNet checkpoint: the preset of
+    its depth for a standard one (None if that is the target already), else
+    its pretraining config."""
+    shape = backbone_shape(state_dict)
+    preset = [k for k, v in PRESETS.items()
+              if v == dict(type='ResNet', depth=shape and shape.get('depth'))]
+    if is_standard_resnet(shape) and preset:
+        if resolve_backbone(preset[0])[1] == cfg:
+            return None
+        return f'the checkpoint fits --backbone {preset[0]}'
+    return ('the checkpoint is not a standard-width ResNet (the presets have '
+            'base and stem width 64): take the target from its pretraining '
+            'config with --backbone-config PRETRAIN_CONFIG (Python: '
+            'backbone=Config.fromfile(PRETRAIN_CONFIG).model.backbone)')
 
 
 def convert_checkpoint(src: str,

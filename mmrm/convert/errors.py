@@ -55,6 +55,10 @@ class DeepStemError(WrongBackboneError):
 class StrictLoadError(CheckpointError):
     """Keys or shapes of a state dict and a module do not match exactly.
 
+    The message starts with one line naming the difference when it is known
+    (``summary``, e.g. ``'base width 16 vs 64 (...)'``, see
+    :func:`mmrm.convert.summary.mismatch_summary`), then lists the keys.
+
     Attributes:
         missing (list[str]): keys the module has and the state dict lacks.
         unexpected (list[str]): keys the state dict has and the module lacks.
@@ -66,11 +70,15 @@ class StrictLoadError(CheckpointError):
                  missing: Sequence[str] = (),
                  unexpected: Sequence[str] = (),
                  mismatched: Sequence[Tuple[str, tuple, tuple]] = (),
-                 hint: Optional[str] = None):
+                 hint: Optional[str] = None,
+                 summary: Optional[str] = None):
         self.missing: List[str] = sorted(missing)
         self.unexpected: List[str] = sorted(unexpected)
         self.mismatched = sorted(mismatched)
-        lines = [f'{what}: the state dict does not match the module exactly']
+        self.summary = summary
+        lines = [f'{what}: {summary}'] if summary else []
+        lines.append(f'{"  " if summary else what + ": "}the state dict does '
+                     f'not match the module exactly')
         if self.missing:
             lines.append(f'  missing keys ({len(self.missing)}): '
                          f'{format_keys(self.missing)}')

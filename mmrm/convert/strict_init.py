@@ -23,7 +23,7 @@ that their own ``init_weights`` cannot overwrite them.
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -34,6 +34,7 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from .errors import StrictLoadError, compare_state_dicts, format_keys
 from .keys import unwrap_state_dict
 from .loading import load_checkpoint_file
+from .summary import mismatch_summary
 
 
 def load_state_dict_strictly(module: nn.Module,
@@ -50,13 +51,16 @@ def load_state_dict_strictly(module: nn.Module,
         hint: appended to the error message.
 
     Raises:
-        StrictLoadError: any missing/unexpected key or shape mismatch.
+        StrictLoadError: any missing/unexpected key or shape mismatch; its
+            first line names the difference when both sides are recognised
+            backbones (:func:`~mmrm.convert.summary.mismatch_summary`).
     """
     reference = module.state_dict()
     missing, unexpected, mismatched = compare_state_dicts(
         state_dict, reference)
     if missing or unexpected or mismatched:
-        raise StrictLoadError(what, missing, unexpected, mismatched, hint)
+        raise StrictLoadError(what, missing, unexpected, mismatched, hint,
+                              mismatch_summary(state_dict, reference))
     module.load_state_dict(state_dict, strict=True)
     after = module.state_dict()
     differ = [k for k, v in state_dict.items()
@@ -107,7 +111,7 @@ class StrictPretrainedInit:
         self.prefix = prefix
         self.map_location = map_location
 
-    def _state_dict(self) -> 'OrderedDict':
+    def _state_dict(self) -> Tuple['OrderedDict', dict]:
         if not osp.isfile(osp.expanduser(self.checkpoint)):
             raise FileNotFoundError(
                 f'StrictPretrained: checkpoint file not found: '
@@ -115,6 +119,7 @@ class StrictPretrainedInit:
                 f'tools/model_converters/convert_checkpoint.py first)')
         raw = load_checkpoint_file(self.checkpoint, self.map_location)
         state_dict = unwrap_state_dict(raw, self.checkpoint)
+        meta = raw.get('meta') if isinstance(raw.get('meta'), dict) else {}
         if self.prefix:
             prefix = self.prefix if self.prefix.endswith('.') \
                 else self.prefix + '.'
@@ -126,18 +131,23 @@ class StrictPretrainedInit:
                     f'StrictPretrained({self.checkpoint})',
                     hint=f'no key starts with prefix {prefix!r}')
             state_dict = selected
-        return state_dict
+        return state_dict, meta
 
     def __call__(self, module: nn.Module) -> None:
         what = f'StrictPretrained({self.checkpoint}) -> ' \
                f'{module.__class__.__name__}'
         print_log(f'strictly loading {module.__class__.__name__} from '
                   f'{self.checkpoint}', logger='current')
-        state_dict = self._state_dict()
+        state_dict, meta = self._state_dict()
         hint = None
         if any(re.match(r'^(backbone|head|neck)\.', k) for k in state_dict):
             hint = ('the file looks like a whole model; convert it with '
                     'tools/model_converters/convert_checkpoint.py or set prefix="backbone."')
+        elif meta.get('backbone_cfg'):
+            hint = (f'the file was converted for backbone '
+                    f'{meta.get("backbone")}: {meta["backbone_cfg"]}; the '
+                    f'model\'s backbone must have the same shape arguments, '
+                    f'or convert the pretraining checkpoint for this model')
         load_state_dict_strictly(module, state_dict, what, hint)
         _mark_initialized(module)
         if hasattr(module, '_params_init_info'):

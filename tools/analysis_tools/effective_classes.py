@@ -18,11 +18,6 @@ import os
 import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmrm.analysis.effective_classes import (  # noqa: E402
-    METHODS, THRESHOLDS, effective_class_curves, fashion_mnist_train_labels,
-    random_label_batches, shuffled_label_batches, summary_table)
-
 NAMES = {'mixup': 'Mixup', 'cutmix': 'CutMix', 'rm': 'RM'}
 
 
@@ -33,6 +28,8 @@ def plot(panels, out_file):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import numpy as np
+
+    from mmrm.analysis.effective_classes import METHODS, THRESHOLDS
     fig, axes = plt.subplots(1,
                              len(panels) + 1,
                              figsize=(4.2 * (len(panels) + 1), 3.4))
@@ -73,7 +70,9 @@ def plot(panels, out_file):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--iters', type=int, default=100)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--data-root',
@@ -82,6 +81,12 @@ def main(argv=None):
                         default=osp.join(ROOT, 'docs', 'figures',
                                          'effective_classes.png'))
     args = parser.parse_args(argv)
+    if not osp.isdir(args.data_root):
+        parser.error(f'--data-root: no such folder: {args.data_root} (run '
+                     'tools/dataset_converters/prepare_fashion_mnist.sh)')
+    from mmrm.analysis.effective_classes import (
+        METHODS, effective_class_curves, fashion_mnist_train_labels,
+        random_label_batches, shuffled_label_batches, summary_table)
 
     panels = []
     labels = fashion_mnist_train_labels(args.data_root)

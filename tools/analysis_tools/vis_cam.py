@@ -24,8 +24,6 @@ import json
 import os
 import os.path as osp
 
-import torch.nn as nn
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -52,6 +50,10 @@ def parse_models(args):
             raise SystemExit(
                 f'--model wants NAME=CONFIG::CHECKPOINT, got {spec!r}')
         models[name] = (config, ckpt)
+    for name, paths in models.items():
+        for path in paths:
+            if not osp.isfile(path):
+                raise SystemExit(f'--model {name}: no such file: {path}')
     if models:
         return models
     names = {
@@ -75,15 +77,21 @@ def parse_models(args):
     return models
 
 
-class Logits(nn.Module):
-    """An mmpretrain classifier as ``x -> logits`` (N, K), for grad-cam."""
+def as_logits(model):
+    """An mmpretrain classifier as a module ``x -> logits`` (N, K), for
+    grad-cam; the classifier stays reachable as ``.model``."""
+    import torch.nn as nn
 
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
+    class Logits(nn.Module):
 
-    def forward(self, x):
-        return self.model(x, mode='tensor')
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x, mode='tensor')
+
+    return Logits(model)
 
 
 def pick_samples(batches, count, min_weight, per_batch=2):
@@ -105,7 +113,9 @@ def pick_samples(batches, count, min_weight, per_batch=2):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--model',
                         action='append',
                         help='NAME=CONFIG::CHECKPOINT (repeatable)')
@@ -125,6 +135,10 @@ def main(argv=None):
                         default=osp.join(ROOT, 'docs', 'figures',
                                          'cam_fmnist.png'))
     args = parser.parse_args(argv)
+    if not osp.isdir(args.data_root):
+        parser.error(f'--data-root: no such folder: {args.data_root} (run '
+                     'tools/dataset_converters/prepare_fashion_mnist.sh)')
+    specs = parse_models(args)
     GradCAM, show_cam_on_image, ClassifierOutputTarget = import_grad_cam()
 
     import matplotlib
@@ -154,9 +168,9 @@ def main(argv=None):
     from mmrm.convert.loading import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
     models = {}
-    for name, (config, ckpt) in parse_models(args).items():
+    for name, (config, ckpt) in specs.items():
         model = init_model(config, ckpt, device='cpu').eval()
-        models[name] = Logits(model)
+        models[name] = as_logits(model)
 
     mean = torch.tensor(MEAN).view(3, 1, 1)
     std = torch.tensor(STD).view(3, 1, 1)

@@ -18,14 +18,10 @@ import os.path as osp
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmrm.analysis.mixing import (batch_augment_batches, make_data_batches,
-                                  rm_batches)
-from mmrm.analysis.mixing_grid import draw_mixing_grid, load_image_folder
-from mmrm.datasets import load_fashion_mnist, normalization
-
 
 def mix_all(batches, num_classes, mean, std, seed):
     """{'Mixup': [...], 'CutMix': [...], 'RM': [...]} for the same batches."""
+    from mmrm.analysis.mixing import batch_augment_batches, rm_batches
     return {
         'Mixup':
         batch_augment_batches('mixup',
@@ -49,6 +45,9 @@ def mix_all(batches, num_classes, mean, std, seed):
 
 
 def fmnist_figure(args):
+    from mmrm.analysis.mixing import make_data_batches
+    from mmrm.analysis.mixing_grid import draw_mixing_grid
+    from mmrm.datasets import load_fashion_mnist, normalization
     images, labels, names = load_fashion_mnist(args.data_root,
                                                size=64,
                                                limit=args.pool)
@@ -75,6 +74,9 @@ def rgb_figure(args):
     if not paths:
         raise FileNotFoundError(f'no PNG photos in {args.photo_dir}')
     import torch
+
+    from mmrm.analysis.mixing import make_data_batches
+    from mmrm.analysis.mixing_grid import draw_mixing_grid, load_image_folder
     names = [osp.splitext(osp.basename(p))[0] for p in paths]
     images = load_image_folder(paths)
     labels = torch.arange(len(paths))
@@ -96,7 +98,9 @@ def rgb_figure(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--dataset',
                         choices=['fmnist', 'rgb', 'both'],
                         default='both')
@@ -121,6 +125,11 @@ def main(argv=None):
                         default=osp.join(ROOT, 'docs', 'figures', 'src'))
     parser.add_argument('--out-dir', default=osp.join(ROOT, 'docs', 'figures'))
     args = parser.parse_args(argv)
+    if args.dataset in ('fmnist', 'both') and not osp.isdir(args.data_root):
+        parser.error(f'--data-root: no such folder: {args.data_root} (run '
+                     'tools/dataset_converters/prepare_fashion_mnist.sh)')
+    if args.dataset in ('rgb', 'both') and not osp.isdir(args.photo_dir):
+        parser.error(f'--photo-dir: no such folder: {args.photo_dir}')
     if args.dataset in ('fmnist', 'both'):
         print(fmnist_figure(args))
     if args.dataset in ('rgb', 'both'):

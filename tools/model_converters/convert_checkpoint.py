@@ -1,40 +1,47 @@
 """Convert a pretraining checkpoint into a backbone checkpoint for mmdet/mmseg.
 
-    python tools/model_converters/convert_checkpoint.py SRC DST
-        --backbone resnet50|pvtv2-b1|deit-small|swin-tiny|...
-        [--backbone-config CONFIG] [--resize-pos-embed] [--no-verify]
+    python tools/model_converters/convert_checkpoint.py SRC DST --backbone resnet50
+    python tools/model_converters/convert_checkpoint.py SRC DST \
+        --backbone-config CONFIG [--resize-pos-embed] [--no-verify]
         [--trust-checkpoint]
 
 SRC: an mmpretrain checkpoint from configs/pretrain (``epoch_300.pth``) or an
 official RecursiveMix-pytorch ``.pth``. DST: the backbone-only file
 (``{'state_dict', 'meta'}``, loadable with ``weights_only=True``) for
 ``init_cfg=dict(type='StrictPretrained', checkpoint=DST)``.
+``--backbone`` names a preset of a standard shape (e.g. resnet50,
+pvtv2-b1, deit-small, swin-tiny; an unknown name lists them all).
 ``--backbone-config`` takes the target from a config's ``model.backbone``
-(a pretrain config, e.g. the small Fashion-MNIST ResNet, or the det/seg
-config that will load the file, e.g. a DeiT-S UperNet at 512x512) instead of
-a preset. ``--resize-pos-embed``: ViT/Swin only, interpolate a position
-embedding of another grid to the target's (otherwise that is an error).
-Exit status 1 with a one-line reason when the input does not fit.
+instead, for any other shape: a pretrain config (e.g. the Fashion-MNIST
+ResNet-18 with 16 base channels) or the det/seg config that will load the
+file (e.g. a DeiT-S UperNet at 512x512). ``--resize-pos-embed``: ViT/Swin
+only, interpolate a position embedding of another grid to the target's
+(otherwise that is an error). Exit status 2 for a missing file or an unknown
+preset, 1 when the input does not fit the target (the first line of the
+message names the difference, e.g. the base width).
 """
 import argparse
+import os.path as osp
 import sys
 
-from mmrm.convert import CheckpointError, PRESETS, convert_checkpoint
 
-
-def parse_args(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description='pretraining checkpoint -> mmdet/mmseg backbone '
-        'checkpoint')
+        'checkpoint',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('src', help='input checkpoint (mmpretrain or official '
                         'RecursiveMix-pytorch)')
     parser.add_argument('dst', help='output backbone checkpoint')
     parser.add_argument('--backbone', default='resnet50',
-                        choices=sorted(PRESETS),
-                        help='target backbone preset (default: resnet50)')
+                        help='target backbone preset of a standard shape, '
+                        'e.g. resnet18, resnet50, pvtv2-b1, deit-small, '
+                        'swin-tiny (an unknown name lists them all)')
     parser.add_argument('--backbone-config', metavar='CONFIG',
                         help='take the target backbone from CONFIG\'s '
-                        'model.backbone (overrides --backbone)')
+                        'model.backbone (overrides --backbone); needed for '
+                        'a non-standard shape such as the Fashion-MNIST '
+                        'ResNet-18 with 16 base channels')
     parser.add_argument('--resize-pos-embed', action='store_true',
                         help='ViT/Swin: interpolate (bicubic) a position '
                         'embedding whose grid differs from the target\'s')
@@ -44,15 +51,39 @@ def parse_args(argv=None):
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load SRC with full unpickling (weights_only='
                         'False); only for files you trust')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    """Options, with the paths checked (before any heavy import)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.src):
+        parser.error(f'checkpoint not found: {args.src}')
+    if args.backbone_config and not osp.isfile(args.backbone_config):
+        parser.error(f'--backbone-config: config file not found: '
+                     f'{args.backbone_config}')
+    if osp.isdir(args.dst):
+        parser.error(f'DST is a folder, give a file path: {args.dst}')
+    if args.backbone_config:
+        return args
+    from mmrm.convert import PRESETS
+    if args.backbone.lower().replace('_', '-') not in PRESETS:
+        parser.error(f'--backbone: unknown preset {args.backbone!r}; choose '
+                     f'one of {", ".join(PRESETS)}, or --backbone-config')
+    return args
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from mmrm.convert import CheckpointError, convert_checkpoint
     backbone = args.backbone
     if args.backbone_config:
         from mmengine.config import Config
-        cfg = Config.fromfile(args.backbone_config)
+
+        from mmrm.apis.quiet import known_harmless_warnings_filtered
+        with known_harmless_warnings_filtered():
+            cfg = Config.fromfile(args.backbone_config)
         backbone = cfg.get('model', {}).get('backbone')
         if backbone is None:
             print(f'error: {args.backbone_config} has no model.backbone',
