@@ -10,11 +10,11 @@ and rotation by a multiple of 90 degrees) of one of the photographs in
 ``docs/figures/src``, resized to the scene, in grey levels scaled by
 ``--background-level``, with 1-4 garments pasted on it (grey, as
 Fashion-MNIST stores them) at a random scale of 1x-3x (28-84 px). Grey and
-dim by default so that the scenes stay in the domain the Fashion-MNIST
-pretraining knows (grey garments on black), as COCO is in ImageNet's: a
-grey-only pretraining leaves the colour directions of the stem untrained,
-and its classifiers lose most of their accuracy on garments cut out of
-full-brightness photographs (docs/transfer.md).
+dim by default so that the scenes stay near the domain the Fashion-MNIST
+pretraining knows (grey garments on black), as COCO is near ImageNet's: the
+pretrained classifiers lose most of their accuracy on garments pasted on
+full-brightness photographs (benchmarks/transfer/background_probe.py,
+docs/transfer.md).
 A garment's silhouette is its upsampled pixels above :data:`THRESHOLD`
 (cropped to their extent); later garments cover earlier ones, and a placement
 is refused when it would leave an earlier garment with less than
