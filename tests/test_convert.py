@@ -264,6 +264,15 @@ def test_backbone_config_dict_and_cli(tmp_path, capsys):
                                '16 vs 64 (checkpoint: ResNet-18 (BasicBlock')
     assert 'hint: the checkpoint is not a standard-width ResNet' in \
         lines[-1] and '--backbone-config PRETRAIN_CONFIG' in lines[-1]
+    # --no-verify writes the file without the strict loading, and says so;
+    # without it the summary names the modules it was verified with
+    capsys.readouterr()
+    assert cli.main([src, str(tmp_path / 'z.pth'), '--backbone-config',
+                     FMNIST_RM_CFG, '--no-verify']) == 0
+    assert 'not verified (--no-verify)' in capsys.readouterr().out
+    assert torch.load(tmp_path / 'z.pth', weights_only=True)['meta'][
+        'verified_with'] == []
+    assert torch.load(dst, weights_only=True)['meta']['verified_with']
 
 
 def test_strict_pretrained_names_the_difference_from_the_file(tmp_path):

@@ -90,7 +90,8 @@ def test_start_check_tells_other_weights_apart(smoke):
     ckpt = osp.join(smoke[0], 'checkpoints', 'resnet18-w16_rm_backbone.pth')
     model = SimpleNamespace(backbone=ResNet(18, stem_channels=16,
                                             base_channels=16))
-    check = run_py.StartCheck(dict(type='StrictPretrained', checkpoint=ckpt))
+    check = run_py.stages.StartCheck(
+        dict(type='StrictPretrained', checkpoint=ckpt))
     check.before_train(SimpleNamespace(model=model))
     assert check.equal is False  # a fresh init
     model.backbone.load_state_dict(torch.load(ckpt, weights_only=True)[
@@ -111,10 +112,11 @@ def test_smoke_rerun_skips_finished_stages_and_cells(smoke):
 
 def test_finished_cell_of_another_preset_is_refused(tmp_path):
     path = str(tmp_path / 'result.json')
-    run_py.write_done(path, dict(preset=dict(a=1)))
-    assert run_py.read_done(path, dict(a=1)) == dict(preset=dict(a=1))
+    run_py.stages.write_done(path, dict(preset=dict(a=1)))
+    assert run_py.stages.read_done(path, dict(a=1)) == dict(
+        preset=dict(a=1))
     with pytest.raises(ValueError, match='another preset'):
-        run_py.read_done(path, dict(a=2))
+        run_py.stages.read_done(path, dict(a=2))
 
 
 # ----------------------------------------------------------------- scenes
@@ -174,7 +176,7 @@ def test_scene_generator_is_deterministic_from_its_seed(tmp_path):
 # ---------------------------------------------------------------- configs
 def _cell_cfg(root, task, init):
     p = run_py.PRESETS['smoke']
-    return run_py.cell_config(task, init, 0, p, str(root),
+    return run_py.stages.cell_config(task, init, 0, p, str(root),
                               osp.join(str(root), 'fmnist_scenes'))
 
 

@@ -20,7 +20,7 @@ REPO = osp.dirname(osp.dirname(HERE))
 
 
 def _run_module():
-    """benchmarks/transfer/run.py as a module (its load_script, configs)."""
+    """benchmarks/transfer/run.py as a module (its stages, configs)."""
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         'transfer_run', osp.join(HERE, 'run.py'))
@@ -33,7 +33,7 @@ def pasted(images, levels, colour: bool, seed: int = 0) -> dict:
     """``{level: uint8 (N, 64, 64, 3)}``: each garment at 64/28 scale on a
     random photo crop of that brightness (same crops and positions for every
     level)."""
-    scenes = _run_module().load_script(
+    scenes = _run_module().stages.load_script(
         'tools/dataset_converters/make_fmnist_scenes.py')
     out = {}
     for level in levels:
@@ -57,7 +57,8 @@ def top1(method: str, work_root: str, batches: dict, labels) -> dict:
     from mmrm.datasets.fashion_mnist import normalization
     run = _run_module()
     init_default_scope('mmpretrain')
-    model = MODELS.build(Config.fromfile(run.PRETRAIN_CONFIGS[method]).model)
+    config = Config.fromfile(run.stages.PRETRAIN_CONFIGS[method])
+    model = MODELS.build(config.model)
     with open(osp.join(work_root, 'pretrain', method, 'last_checkpoint')) as f:
         ckpt = torch.load(f.read().strip(), map_location='cpu',
                           weights_only=False)

@@ -87,7 +87,8 @@ def main_table(rows, inits, tasks, top1: Dict[str, float]) -> str:
                 row.append('—')
             else:
                 mean, std = mean_std(vals)
-                cell = f'{mean:.1f} ± {std:.2f}'
+                cell = (f'{mean:.1f} ± {std:.2f}' if len(vals) > 1 else
+                        f'{mean:.1f} (1 seed)')
                 if init not in ('baseline', 'random') and base:
                     cell += f' ({mean - mean_std(base)[0]:+.1f})'
                 row.append(cell)

@@ -21,22 +21,11 @@ model = dict(
     neck=dict(in_channels=_base_.r18w16_channels, out_channels=64),
     bbox_head=dict(num_classes=10, in_channels=64, feat_channels=64))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# the stock pipelines, resized to the scenes' size
+train_pipeline = [dict(t, scale=img_scale) if t.type == 'Resize' else t
+                  for t in _base_.train_pipeline]
+test_pipeline = [dict(t, scale=img_scale) if t.type == 'Resize' else t
+                 for t in _base_.test_pipeline]
 train_dataloader = dict(
     _base_.scenes_loader,
     dataset=dict(_base_.scenes_det_train, pipeline=train_pipeline))

@@ -37,24 +37,18 @@ model = dict(
         num_classes=num_classes,
         norm_cfg=norm_cfg))
 
+# the stock ADE20K pipelines at the scenes' scale and crop size; the labels
+# keep class 0 (background: no reduce_zero_label)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if t.type == 'RandomResize' else
+    dict(t, crop_size=crop_size) if t.type == 'RandomCrop' else
+    dict(type='LoadAnnotations') if t.type == 'LoadAnnotations' else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if t.type == 'Resize' else
+    dict(type='LoadAnnotations') if t.type == 'LoadAnnotations' else t
+    for t in _base_.test_pipeline
 ]
 train_dataloader = dict(
     _base_.scenes_loader,
@@ -76,15 +70,7 @@ test_dataloader = val_dataloader
 # 500 iterations instead of 80k: lr 1e-3 instead of 1e-4 (with 1e-4 every
 # init learned only the background class in 500 iterations, mIoU 7.0)
 optim_wrapper = dict(optimizer=dict(lr=0.001))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))

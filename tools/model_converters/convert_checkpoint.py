@@ -46,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='ViT/Swin: interpolate (bicubic) a position '
                         'embedding whose grid differs from the target\'s')
     parser.add_argument('--no-verify', dest='verify', action='store_false',
+                        default=argparse.SUPPRESS,
                         help='skip the strict loading into mmdet/mmseg '
-                        'backbones')
+                        'backbones (it runs unless this is given)')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='load SRC with full unpickling (weights_only='
                         'False); only for files you trust')
@@ -93,7 +94,8 @@ def main(argv=None) -> int:
             else dict(backbone)
     try:
         state_dict = convert_checkpoint(
-            args.src, args.dst, backbone=backbone, verify=args.verify,
+            args.src, args.dst, backbone=backbone,
+            verify=getattr(args, 'verify', True),
             trusted=args.trust_checkpoint,
             resize_pos_embed=args.resize_pos_embed)
     except (CheckpointError, FileNotFoundError) as e:

@@ -29,22 +29,11 @@ model = dict(
     # (0.01), below the stock 0.05: keep them so that COCO mAP is computed
     test_cfg=dict(score_thr=0.001, max_per_img=50))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# the stock pipelines, resized to the fixture's size
+train_pipeline = [dict(t, scale=img_scale) if t.type == 'Resize' else t
+                  for t in _base_.train_pipeline]
+test_pipeline = [dict(t, scale=img_scale) if t.type == 'Resize' else t
+                 for t in _base_.test_pipeline]
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,

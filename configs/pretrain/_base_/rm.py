@@ -26,4 +26,9 @@ rm_head = dict(
     share_fc=False,
     legacy_transposed_roi=False,
     loss=dict(use_soft=True))
+# Transformer recipes (DeiT, Swin; mmrm's extension): the head merges into
+# the baseline's and keeps its loss (label smoothing takes the soft labels as
+# they are); the configs add the backbone's stride (`feat_stride`) and drop
+# the stock Mixup/CutMix batch augments (`model.train_cfg=None`).
+rm_transformer_head = dict(rm_head, loss=dict())
 custom_hooks = [dict(type='RecursiveMixHistoryHook')]

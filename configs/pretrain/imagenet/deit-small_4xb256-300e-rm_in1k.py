@@ -8,8 +8,5 @@ _base_ = ['./deit-small_4xb256-300e_in1k.py', '../_base_/rm.py']
 custom_imports = _base_.rm_custom_imports
 data_preprocessor = _base_.rm_data_preprocessor
 model = dict(
-    neck=None,
-    # rm_head merges into the baseline's head; `loss=dict()` keeps the
-    # baseline's label smoothing (it takes the soft labels as they are)
-    head=dict(_base_.rm_head, feat_stride=16, loss=dict()),
+    neck=None, head=dict(_base_.rm_transformer_head, feat_stride=16),
     train_cfg=None)  # RM is the batch mixing: no Mixup/CutMix

@@ -29,24 +29,15 @@ model = dict(
         in_channels=[16, 32, 64, 128], channels=64, norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=64, channels=32, norm_cfg=norm_cfg))
 
+# the stock ADE20K pipelines at the fixture's scale and crop size
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if t.type == 'RandomResize' else
+    dict(t, crop_size=crop_size) if t.type == 'RandomCrop' else t
+    for t in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs')
+    dict(t, scale=img_scale) if t.type == 'Resize' else t
+    for t in _base_.test_pipeline
 ]
 train_dataloader = dict(
     num_workers=0,

@@ -1,0 +1,252 @@
+"""Stages of the transfer benchmark (benchmarks/transfer/run.py): the
+scenes, one pretraining + conversion, one fine-tuning cell; each leaves a
+``result.json`` that later runs skip (bookkeeping at the top)."""
+import contextlib
+import json
+import os
+import os.path as osp
+import time
+
+from mmengine.hooks import Hook
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+METHODS = ('baseline', 'cutmix', 'rm')
+INITS = ('random', ) + METHODS
+PRETRAIN_CONFIGS = {
+    m: osp.join(REPO, 'configs', 'pretrain', 'fashion_mnist',
+                'resnet18-w16_1xb128-3e{}_fmnist-64px.py'.format(
+                    '' if m == 'baseline' else '-' + m))
+    for m in METHODS
+}
+TASKS = {  # task -> (config, {metric name in results.json: logged key})
+    'atss': ('configs/transfer/atss_r18-w16_fpn_500i_fmnist-scenes.py',
+             {'bbox_mAP': 'coco/bbox_mAP'}),
+    'mask_rcnn': ('configs/transfer/mask-rcnn_r18-w16_fpn_500i_fmnist-scenes.py',
+                  {'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'}),
+    'upernet': ('configs/transfer/upernet_r18-w16_1xb8-500i_fmnist-scenes-128x128.py',
+                {'mIoU': 'mIoU'}),
+}
+
+
+def log(msg: str) -> None:
+    print(f'[transfer] {msg}', flush=True)
+
+
+def load_script(rel: str):
+    """A script of the repository as a module (e.g. the converter tool)."""
+    import importlib.util
+    name = 'transfer_' + osp.splitext(rel)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, rel))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------- bookkeeping
+def read_done(path: str, preset: dict):
+    """The ``result.json`` at ``path`` if it was made with ``preset`` (None
+    when missing; ValueError when made with another)."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        done = json.load(f)
+    if done.get('preset') != preset:
+        raise ValueError(f'{path} was made with another preset '
+                         f'({done.get("preset")}); use another --work-root')
+    return done
+
+
+def write_done(path: str, result: dict) -> dict:
+    with open(path + '.tmp', 'w') as f:
+        json.dump(result, f, indent=1)
+    os.replace(path + '.tmp', path)  # never a half-written result
+    return result
+
+
+@contextlib.contextmanager
+def timed_log(path: str, threads: int):
+    """Send stdout/stderr to ``path``; yield a dict that receives the wall
+    and CPU seconds of the block (CPU: all threads of this process)."""
+    import torch
+    if threads:
+        torch.set_num_threads(threads)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    clock = {}
+    start, cpu = time.time(), time.process_time()
+    with open(path, 'a') as f, contextlib.redirect_stdout(f), \
+            contextlib.redirect_stderr(f):
+        yield clock
+    clock.update(seconds=time.time() - start,
+                 cpu_seconds=time.process_time() - cpu)
+
+
+# ------------------------------------------------------------------ stages
+def make_data(p: dict, root: str, fmnist: str, work_root: str) -> dict:
+    """Generate the scenes (skipped when ``root`` holds them already); the
+    time of the generation that made them is kept in WORK_ROOT/data.json."""
+    tool = load_script('tools/dataset_converters/make_fmnist_scenes.py')
+    start, cpu = time.time(), time.process_time()
+    params = tool.make_scenes(root, fmnist_root=fmnist, **p['scenes'])
+    path = osp.join(work_root, 'data.json')
+    if time.time() - start > 1 or not osp.isfile(path):
+        os.makedirs(work_root, exist_ok=True)
+        write_done(path, dict(params=params, root=root,
+                              seconds=time.time() - start,
+                              cpu_seconds=time.process_time() - cpu))
+    with open(path) as f:
+        return json.load(f)
+
+
+def pretrain(method: str, p: dict, work_root: str, fmnist: str,
+             threads: int) -> dict:
+    """Pretrain one method (seed 0) and convert its backbone; skipped when
+    done. Returns its result (top-1, times, converted checkpoint)."""
+    work_dir = osp.join(work_root, 'pretrain', method)
+    done = read_done(osp.join(work_dir, 'result.json'), p['pretrain'])
+    if done:
+        return dict(done, skipped=True)
+    from mmrm import apis
+    from mmrm.report import last_metric
+    q = p['pretrain']
+    epochs = q['epochs']
+    options = {
+        'train_dataloader.dataset.indices': q['train_size'],
+        'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': epochs,
+        # the configs' schedule shape: 1 warm-up epoch, then cosine
+        'param_scheduler.1.end': epochs, 'param_scheduler.1.T_max': epochs - 1,
+        'randomness.seed': 0, 'default_hooks.logger.interval': 20,
+    }
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({f'{loader}.num_workers': 0,
+                        f'{loader}.persistent_workers': False,
+                        f'{loader}.dataset.data_root': fmnist})
+    if q['val_size']:
+        options['val_dataloader.dataset.indices'] = q['val_size']
+    with timed_log(osp.join(work_dir, 'pretrain.log'), threads) as clock:
+        apis.train(apis.build_cfg(PRETRAIN_CONFIGS[method], work_dir=work_dir,
+                                  cfg_options=options))
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    backbone = osp.join(work_root, 'checkpoints',
+                        f'resnet18-w16_{method}_backbone.pth')
+    os.makedirs(osp.dirname(backbone), exist_ok=True)
+    converter = load_script('tools/model_converters/convert_checkpoint.py')
+    with timed_log(osp.join(work_dir, 'convert.log'), threads) as convert:
+        rc = converter.main([checkpoint, backbone, '--backbone-config',
+                             PRETRAIN_CONFIGS[method]])
+    if rc != 0:
+        raise RuntimeError(f'conversion of {checkpoint} failed: see '
+                           f'{work_dir}/convert.log')
+    return write_done(osp.join(work_dir, 'result.json'), dict(
+        method=method, preset=q, top1=last_metric(work_dir, 'accuracy/top1'),
+        seconds=clock['seconds'], cpu_seconds=clock['cpu_seconds'],
+        convert_seconds=convert['seconds'],
+        convert_cpu_seconds=convert['cpu_seconds'], checkpoint=checkpoint,
+        backbone=backbone))
+
+
+def cell_config(task: str, init: str, seed: int, p: dict, work_root: str,
+                data_root: str, stage: str = 'train'):
+    """The task's transfer config for one cell: its init (converted
+    backbone, or ``init_cfg=None``), seed, data root and work dir; no
+    validation during training (the test stage evaluates)."""
+    from mmrm import apis
+    options = dict(p['finetune'].get(task, {}))
+    options['randomness'] = dict(seed=seed)
+    options['model.backbone.init_cfg'] = None if init == 'random' else dict(
+        type='StrictPretrained',
+        checkpoint=osp.join(work_root, 'checkpoints',
+                            f'resnet18-w16_{init}_backbone.pth'))
+    name = f'{task}_{init}_seed{seed}'
+    options['experiment_name'] = f'{name}_{stage}'  # a logger per stage
+    work_dir = osp.join(work_root, 'finetune', name)
+    cfg = apis.build_cfg(osp.join(REPO, TASKS[task][0]), work_dir=work_dir,
+                         cfg_options=options)
+    configured = cfg.test_dataloader.dataset.data_root
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = data_root
+    for name in ('val_evaluator', 'test_evaluator'):
+        if 'ann_file' in cfg[name]:  # COCO metric: the same file, moved
+            cfg[name].ann_file = osp.join(
+                data_root, osp.relpath(cfg[name].ann_file, configured))
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    loop = cfg.train_cfg
+    loop.val_interval = loop.get('max_epochs', loop.get('max_iters')) + 1
+    return cfg
+
+
+def config_digest(task: str) -> str:
+    """sha1 of the task's merged config (every file it inherits from, mmdet's
+    and mmseg's included): a cell fine-tuned with another config is not
+    taken as done."""
+    import hashlib
+
+    from mmengine.config import Config
+
+    from mmrm.apis.quiet import known_harmless_warnings_filtered
+    with known_harmless_warnings_filtered():  # mmdet::/mmseg:: inheritance
+        text = Config.fromfile(osp.join(REPO, TASKS[task][0])).pretty_text
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def percent(task: str, metrics: dict) -> dict:
+    """The task's metrics in percent (mmdet logs fractions, mmseg percent).
+    mmdet's COCO metric returns nothing when no box scores above the
+    threshold: that is an AP of 0."""
+    keys = TASKS[task][1]
+    if task != 'upernet' and not metrics:
+        return {name: 0.0 for name in keys}
+    scale = 100.0 if task != 'upernet' else 1.0
+    return {name: scale * float(metrics[key]) for name, key in keys.items()}
+
+
+class StartCheck(Hook):
+    """Records whether the backbone the training starts from holds exactly
+    the tensors of the converted checkpoint that ``init_cfg`` names
+    (``equal``: True / False; None for a random init)."""
+    priority = 'VERY_LOW'  # after the weights are initialised
+
+    def __init__(self, init_cfg):
+        self.checkpoint = (init_cfg or {}).get('checkpoint')
+        self.equal = None
+
+    def before_train(self, runner):
+        if self.checkpoint is None:
+            return
+        import torch
+        model = getattr(runner.model, 'module', runner.model)
+        have = model.backbone.state_dict()
+        want = torch.load(self.checkpoint, map_location='cpu',
+                          weights_only=True)['state_dict']
+        self.equal = set(have) == set(want) and all(
+            torch.equal(have[k].cpu(), v) for k, v in want.items())
+
+
+def finetune(task: str, init: str, seed: int, p: dict, work_root: str,
+             data_root: str, threads: int) -> dict:
+    """Fine-tune and evaluate one cell; skipped when done."""
+    work_dir = osp.join(work_root, 'finetune', f'{task}_{init}_seed{seed}')
+    signature = dict(scenes=p['scenes'], finetune=p['finetune'].get(task, {}),
+                     pretrain=p['pretrain'], configs=config_digest(task))
+    done = read_done(osp.join(work_dir, 'result.json'), signature)
+    if done:
+        return dict(done, skipped=True)
+    from mmrm import apis
+    cfg = cell_config(task, init, seed, p, work_root, data_root)
+    check = StartCheck(cfg.model.backbone.init_cfg)
+    with timed_log(osp.join(work_dir, 'finetune.log'), threads) as train:
+        runner = apis.train(cfg, extra_hooks=[check])
+        iters = runner.iter
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    with timed_log(osp.join(work_dir, 'test.log'), threads) as test:
+        metrics = apis.test(cell_config(task, init, seed, p, work_root,
+                                        data_root, 'test'), checkpoint)
+    values = percent(task, metrics)
+    return write_done(osp.join(work_dir, 'result.json'), dict(
+        task=task, init=init, seed=seed, preset=signature, metrics=values,
+        iters=iters, seconds=train['seconds'] + test['seconds'],
+        cpu_seconds=train['cpu_seconds'] + test['cpu_seconds'],
+        train_seconds=train['seconds'], test_seconds=test['seconds'],
+        backbone_equals_converted=check.equal, checkpoint=checkpoint))
