@@ -114,9 +114,16 @@ def test_mmpretrain_rm_resnet50_roundtrip(rm_r50):
     # the input really is an RM classifier with the training-only fc_roi
     assert {'head.fc.weight', 'head.fc_roi.weight'} <= set(full)
     # a default weights-only load refuses the mmengine checkpoint (its
-    # message hub pickles HistoryBuffer/numpy objects) ...
-    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
-        rm_r50['src'])
+    # message hub pickles HistoryBuffer/numpy objects) ... (asked with
+    # torch's default, empty allow-list: a Runner test in this process may
+    # have allow-listed mmengine's types process-wide, as tools/train.py does)
+    allowed = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+            rm_r50['src'])
+    finally:
+        torch.serialization.add_safe_globals(allowed)
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in unsafe
     # ... the converted file does not: backbone only, with meta
     saved = torch.load(rm_r50['dst'], map_location='cpu', weights_only=True)
