@@ -17,17 +17,13 @@ machinery, and keeps mmdet's behaviour for every other ``init_cfg``:
 """
 from mmdet.models.backbones import PyramidVisionTransformerV2
 from mmdet.registry import MODELS
-from mmengine.model import BaseModule
 
-
-def _is_strict(init_cfg) -> bool:
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(isinstance(c, dict) and c.get('type') == 'StrictPretrained'
-               for c in cfgs)
+from .strict_init_mixin import StrictPretrainedMixin
 
 
 @MODELS.register_module()
-class StrictPyramidVisionTransformerV2(PyramidVisionTransformerV2):
+class StrictPyramidVisionTransformerV2(StrictPretrainedMixin,
+                                       PyramidVisionTransformerV2):
     """``PyramidVisionTransformerV2`` whose ``init_cfg`` may be
     ``StrictPretrained``; input (N, 3, H, W) -> 4 maps (N, C_i, H/s_i, W/s_i)
     exactly as the parent."""
@@ -36,9 +32,3 @@ class StrictPyramidVisionTransformerV2(PyramidVisionTransformerV2):
         # the converted file is already in mmdet's layout
         kwargs.setdefault('convert_weights', False)
         super().__init__(**kwargs)
-
-    def init_weights(self):
-        if _is_strict(self.init_cfg):
-            BaseModule.init_weights(self)
-        else:
-            super().init_weights()

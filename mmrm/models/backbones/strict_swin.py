@@ -22,30 +22,17 @@ not ``Pretrained`` goes to mmengine's ``BaseModule.init_weights``.
 """
 from mmdet.models.backbones import SwinTransformer as DetSwinTransformer
 from mmdet.registry import MODELS as DET_MODELS
-from mmengine.model import BaseModule
 from mmseg.models.backbones import SwinTransformer as SegSwinTransformer
 from mmseg.registry import MODELS as SEG_MODELS
 
-from .strict_pvt import _is_strict
+from .strict_init_mixin import StrictPretrainedMixin
 
 
 @DET_MODELS.register_module(name='StrictSwinTransformer')
-class StrictDetSwinTransformer(DetSwinTransformer):
+class StrictDetSwinTransformer(StrictPretrainedMixin, DetSwinTransformer):
     """mmdet's ``SwinTransformer``; ``init_cfg`` may be StrictPretrained."""
-
-    def init_weights(self):
-        if _is_strict(self.init_cfg):
-            BaseModule.init_weights(self)
-        else:
-            super().init_weights()
 
 
 @SEG_MODELS.register_module(name='StrictSwinTransformer')
-class StrictSegSwinTransformer(SegSwinTransformer):
+class StrictSegSwinTransformer(StrictPretrainedMixin, SegSwinTransformer):
     """mmseg's ``SwinTransformer``; ``init_cfg`` may be StrictPretrained."""
-
-    def init_weights(self):
-        if _is_strict(self.init_cfg):
-            BaseModule.init_weights(self)
-        else:
-            super().init_weights()
