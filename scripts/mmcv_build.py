@@ -217,7 +217,8 @@ def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
                 make_wheel(scratch, out, env)
             else:
                 src = fetch_source(scratch, python)
-                patch_cxx_standard(src)
+                if plan.get('patch_cxx20', True):  # the stack's torch
+                    patch_cxx_standard(src)
                 pip_wheel(src, out, env, python)
             (built, ) = glob.glob(osp.join(out, 'mmcv-*.whl'))
             wheel = osp.join(folder, osp.basename(built))

@@ -1,5 +1,10 @@
-"""Install the pinned stack into the venv (run by ``scripts/setup_env.sh``
-with the venv's python; the pins and the install order live here).
+"""Install a pinned stack into the venv (run by ``scripts/setup_env.sh``
+with the venv's python; the install order lives here, the pins in
+``requirements/stack-<name>.txt``, read by :mod:`stacks`).
+
+Every ``pip install`` runs with the stack's pins as constraints
+(``.mmrm-constraints.txt`` in the venv), so no later step moves a pinned
+package (numpy stays 1.x in the ``openmmlab`` stack).
 
 Two stages, so that ``make demo`` trains before mmcv's ops are compiled:
 
@@ -24,39 +29,32 @@ import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 from typing import List, Optional
 
 import mmcv_build
 import mmcv_plan
+import stacks
 from mmcv_build import cached_wheel, locked, log
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(HERE)
-TORCH = ['torch==2.14.1', 'torchvision==0.29.1']
-BUILD_TOOLS = ['setuptools>=77,<82', 'wheel', 'numpy==2.2.6', 'ninja']
-MMCV_LITE = 'mmcv-lite==2.1.0'
 # installed with the mmcv wheel (--no-deps): its runtime requirements
 MMCV_DEPS = ['addict', 'packaging', 'Pillow', 'pyyaml', 'yapf',
              'opencv-python-headless']
-# none of these depends on mmcv (mmcv appears only in their 'mim' extra)
-PINS = ['mmengine==0.10.7', 'mmpretrain==1.2.0', 'mmdet==3.3.0',
-        'mmsegmentation==1.2.2', 'ftfy', 'regex', 'pycocotools', 'matplotlib',
-        'pytest', 'pytest-xdist']
-# Grad-CAM for tools/analysis_tools/vis_cam.py, without its resolver (a
-# newer scikit-learn would drag in more packages)
-NO_DEPS = ['grad-cam==1.5.7', 'ttach==0.0.3', 'scikit-learn==1.6.1',
-           'joblib==1.4.2', 'threadpoolctl==3.8.0']
 
 
 class Venv:
     """The venv's files and the commands run in it (replaceable in tests)."""
 
-    def __init__(self, path: str, cache_root: str, python: str = None):
+    def __init__(self, path: str, cache_root: str, python: str = None,
+                 stack: str = stacks.DEFAULT):
         self.path = path
         self.python = python or osp.join(path, 'bin', 'python')
         self.cache_root = cache_root
+        self.stack = stack
 
     def file(self, name: str) -> str:
         return osp.join(self.path, name)
@@ -93,13 +91,17 @@ class Venv:
         return {'mmcv': 'unknown', 'mmcv-lite': 'lite'}.get(out)
 
     def pip(self, args: List[str]) -> None:
-        subprocess.run([self.python, '-m', 'pip', *args, '-q',
+        extra = []
+        if args[0] == 'install' and osp.isfile(self.file(CONSTRAINTS)):
+            extra = ['-c', self.file(CONSTRAINTS)]
+        subprocess.run([self.python, '-m', 'pip', *args, *extra, '-q',
                         '--disable-pip-version-check'], check=True)
 
     def plan(self) -> dict:
         out = subprocess.run(
             [self.python, osp.join(HERE, 'mmcv_plan.py'), '--json'],
-            capture_output=True, text=True)
+            capture_output=True, text=True,
+            env=dict(os.environ, MMRM_STACK=self.stack))
         if out.returncode:
             raise SystemExit(out.stderr.strip())
         return json.loads(out.stdout)['plan']
@@ -133,6 +135,7 @@ class Venv:
 
 STAMP, QUICK_STAMP, MMCV_MARK = ('.mmrm-setup-stamp',
                                  '.mmrm-setup-stamp-quick', '.mmrm-mmcv')
+CONSTRAINTS = '.mmrm-constraints.txt'
 
 
 def build_running(folder: str) -> bool:
@@ -148,6 +151,24 @@ def build_running(folder: str) -> bool:
             return True
         fcntl.flock(f, fcntl.LOCK_UN)
     return False
+
+
+def adopt_legacy_wheel(cache_root: str, plan: dict) -> Optional[str]:
+    """The wheel of ``plan`` under one of its ``legacy_cache_keys`` (the
+    ``latest`` stack's folder before keys named the stack), copied into the
+    folder of its current key (the old folder stays, for older set-ups)."""
+    folder = osp.join(cache_root, plan['cache_key'])
+    for old in plan.get('legacy_cache_keys', ()):
+        wheel = cached_wheel(osp.join(cache_root, old))
+        if wheel:
+            os.makedirs(folder, exist_ok=True)
+            dest = osp.join(folder, osp.basename(wheel))
+            tmp = osp.join(folder, f'.adopt-{os.getpid()}')
+            shutil.copyfile(wheel, tmp)
+            os.replace(tmp, dest)  # whole or absent, like a build
+            log(f'reusing the mmcv wheel cached under {old}')
+            return dest
+    return None
 
 
 def install_mmcv(venv: Venv, wheel: str, key: str) -> None:
@@ -169,13 +190,20 @@ def setup(venv: Venv, key: str, quick: bool = False) -> str:
         if quick and venv.read(QUICK_STAMP) == key:
             return 'quick'
         venv.remove(STAMP, QUICK_STAMP)
-        log(f'installing {" / ".join(TORCH)} and the build tools')
-        venv.pip(['install', *TORCH, *BUILD_TOOLS])
+        pins = stacks.read_stack(venv.stack)
+        venv.write(CONSTRAINTS, '\n'.join(pins['constraints']))
+        log(f'stack {venv.stack}: installing {" / ".join(pins["torch"])} '
+            'and the build tools')
+        venv.pip(['install', *pins['torch'], *pins['build']])
         plan = venv.plan()
         log(mmcv_plan.describe(plan))
         folder = osp.join(venv.cache_root, plan['cache_key'])
-        wheel = cached_wheel(folder)
+        wheel = cached_wheel(folder) or adopt_legacy_wheel(venv.cache_root,
+                                                           plan)
         installed = venv.installed_mmcv()
+        if installed in plan.get('legacy_cache_keys', ()):
+            installed = plan['cache_key']  # the same build, renamed
+            venv.write(MMCV_MARK, installed)
         # quick: leave the ops build to the background (any mmcv serves RM
         # pretraining; without one, mmcv-lite)
         later = quick and installed != plan['cache_key'] and not wheel
@@ -183,11 +211,11 @@ def setup(venv: Venv, key: str, quick: bool = False) -> str:
         if installed != plan['cache_key'] and not wheel:
             cuda_home = venv.toolchain(plan)
         if later and installed is None:
-            venv.pip(['install', MMCV_LITE])
+            venv.pip(['install', f"mmcv-lite=={pins['mmcv']}"])
             venv.write(MMCV_MARK, 'lite')
         log('installing the OpenMMLab libraries and mmrm')
-        venv.pip(['install', *TORCH, *PINS])
-        venv.pip(['install', '--no-deps', *NO_DEPS])
+        venv.pip(['install', *pins['torch'], *pins['pins']])
+        venv.pip(['install', '--no-deps', *pins['no_deps']])
         venv.pip(['install', '--no-deps', '--no-build-isolation', '-e', ROOT])
         if later:
             venv.check(['-c', 'import mmrm, mmpretrain'])
@@ -215,10 +243,13 @@ def main(argv=None) -> int:
     parser.add_argument('--venv', required=True)
     parser.add_argument('--key', required=True, help='stamp key')
     parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--stack', default=stacks.DEFAULT,
+                        choices=sorted(stacks.STACKS))
     parser.add_argument('--cache', default=osp.join(
         osp.expanduser('~'), '.cache', 'mmrm'))
     args = parser.parse_args(argv)
-    done = setup(Venv(args.venv, args.cache), args.key, args.quick)
+    done = setup(Venv(args.venv, args.cache, stack=args.stack), args.key,
+                 args.quick)
     log(f'venv {args.venv}: {done}')
     return 0
 

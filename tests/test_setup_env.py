@@ -40,7 +40,7 @@ def nvcc(version, home='/usr/local/cuda-13.0', headers=True):
 def test_no_gpu_builds_cpu_ops_with_gpus_hidden_from_mmcv_setup():
     p = plan(facts(nvcc=[nvcc('13.0')]), {})
     assert p['mode'] == 'cpu' and p['toolchain'] is None
-    assert p['cache_key'] == 'mmcv-2.1.0-torch2.14.1-cp311-x86_64-cpu'
+    assert p['cache_key'] == 'mmcv-2.1.0-latest-torch2.14.1-cp311-x86_64-cpu'
     # mmcv's setup.py compiles CUDA whenever torch sees a GPU
     assert p['build_env']['FORCE_CUDA'] == '0'
     assert p['build_env']['CUDA_VISIBLE_DEVICES'] == ''
@@ -112,7 +112,8 @@ def test_cache_key_never_shares_a_cpu_wheel_with_a_gpu_machine():
     keys = {plan(facts(), {})['cache_key'],
             plan(facts(gpus=[H200]), {})['cache_key'],
             plan(facts(gpus=[A100]), {})['cache_key'],
-            plan(facts(gpus=[H200], torch_cuda='12.8'), {})['cache_key']}
+            plan(facts(gpus=[H200], torch_cuda='12.8', nvcc=[
+                nvcc('12.8', '/usr/local/cuda-12.8')]), {})['cache_key']}
     assert len(keys) == 4
 
 
@@ -401,7 +402,8 @@ def test_setup_env_sh_returns_at_once_when_the_stamp_holds_its_key(tmp_path):
         f'{venv}/.mmrm-setup-stamp; fi\n'
         '  shift\ndone\n')
     fake.chmod(0o755)
-    env = dict(os.environ, MMRM_VENV=str(venv), MMRM_CACHE=str(tmp_path))
+    env = dict(os.environ, MMRM_VENV=str(venv), MMRM_CACHE=str(tmp_path),
+               MMRM_STACK='latest')  # whatever this machine's driver
     env.pop('MMRM_MMCV_CUDA', None)
     run = lambda e: subprocess.run(  # noqa: E731
         ['bash', osp.join(ROOT, 'scripts', 'setup_env.sh')], env=e,
@@ -412,3 +414,8 @@ def test_setup_env_sh_returns_at_once_when_the_stamp_holds_its_key(tmp_path):
     # forcing the CUDA build changes the key: set-up runs again
     run(dict(env, MMRM_MMCV_CUDA='1'))
     assert len(log.read_text().splitlines()) == 2
+    # so does the other stack, handed to setup_venv.py
+    run(dict(env, MMRM_STACK='openmmlab'))
+    calls = log.read_text().splitlines()
+    assert len(calls) == 3 and '--stack openmmlab' in calls[-1]
+    assert '--stack latest' in calls[0]

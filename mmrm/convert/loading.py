@@ -10,12 +10,23 @@ The choice made here is to *allow-list* exactly those types
 (:func:`mmengine_safe_globals`) and keep loading weights-only, never to fall
 back silently to full unpickling. Full unpickling (``trusted=True``) is an
 explicit opt-in for files the user vouches for.
+
+torch < 2.4 (the ``openmmlab`` stack's 2.1) has no allow-list API
+(``torch.serialization.add_safe_globals``) and a fixed weights-only
+unpickler that refuses mmengine's types. There :func:`load_checkpoint_file`
+keeps the same promise with Python's own restricted unpickling (a
+``find_class`` that resolves only torch's weights-only globals and this
+allow-list; :class:`_AllowListUnpickler`), and
+:func:`allow_mmengine_checkpoints` has nothing to do: that torch's
+``torch.load`` unpickles fully by default, so mmengine's resume works as
+it always has there.
 """
 import os
 import os.path as osp
 import pickle
+import types
 import zipfile
-from typing import Any, List
+from typing import Any, Dict, List
 
 import numpy as np
 import torch
@@ -57,17 +68,82 @@ def mmengine_safe_globals() -> List[Any]:
     from mmengine.logging import HistoryBuffer
     safe: List[Any] = [HistoryBuffer, np.ndarray, np.dtype,
                        (_history_buffer_getattr, 'builtins.getattr')]
-    # numpy 2 pickles arrays via numpy._core, numpy 1 via numpy.core; register
-    # the reconstruct/scalar helpers under both names.
-    from numpy._core import multiarray as _ma  # numpy >= 2 (pinned 2.2)
+    # numpy 2 pickles arrays via numpy._core, numpy 1 via numpy.core: the
+    # running numpy's helpers under both names, so that a checkpoint written
+    # with either loads with either
+    if int(np.__version__.split('.')[0]) >= 2:
+        from numpy._core import multiarray as _ma
+    else:
+        from numpy.core import multiarray as _ma
     for name in ('_reconstruct', 'scalar'):
         fn = getattr(_ma, name)
         safe.append(fn)
-        safe.append((fn, f'numpy.core.multiarray.{name}'))
-    # every concrete dtype class (Float64DType, Int64DType, ...)
-    safe.extend(
-        getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith('DType'))
+        for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+            safe.append((fn, f'{module}.{name}'))
+    # every concrete dtype class (Float64DType, Int64DType, ...; numpy >= 1.25)
+    dtypes = getattr(np, 'dtypes', None)
+    safe.extend(getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType'))
     return safe
+
+
+#: torch >= 2.4: weights-only loads take an allow-list
+HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'add_safe_globals')
+
+
+def _allowed_by_name() -> Dict[str, Any]:
+    """Full pickled name -> object, for :class:`_AllowListUnpickler`:
+    torch's own weights-only globals plus :func:`mmengine_safe_globals`."""
+    from torch import _weights_only_unpickler
+    allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    for g in mmengine_safe_globals():
+        obj, name = g if isinstance(g, tuple) else (
+            g, f'{g.__module__}.{g.__qualname__}')
+        allowed[name] = obj
+    return allowed
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """Python's documented way to restrict unpickling ("Restricting
+    Globals"): every global the file names must be on the allow-list, so
+    only allow-listed callables run (torch < 2.4, see the module
+    docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._allowed = _allowed_by_name()
+
+    def find_class(self, module: str, name: str) -> Any:
+        obj = self._allowed.get(f'{module}.{name}')
+        if obj is None:
+            raise pickle.UnpicklingError(
+                f'Unsupported global: GLOBAL {module}.{name} is not on the '
+                'weights-only allow-list')
+        return obj
+
+
+def _allow_list_load(file, **kwargs) -> Any:
+    return _AllowListUnpickler(file, **kwargs).load()
+
+
+#: what torch.load calls ``pickle_module`` (``Unpickler`` and ``load``)
+_ALLOW_LIST_PICKLE = types.SimpleNamespace(
+    __name__='mmrm_allow_list_pickle', Unpickler=_AllowListUnpickler,
+    load=_allow_list_load)
+
+
+def _load_weights_only(path: str, map_location: Any) -> Any:
+    """``torch.load`` weights-only with :func:`mmengine_safe_globals`
+    allowed, on any torch >= 2.1."""
+    if not HAS_SAFE_GLOBALS:
+        return torch.load(path, map_location=map_location,
+                          weights_only=False, pickle_module=_ALLOW_LIST_PICKLE)
+    # only the types not allow-listed yet: torch's context manager removes
+    # on exit everything it was given, which would undo a process-wide
+    # allow_mmengine_checkpoints() (and break mmengine's --resume after it)
+    already = set(torch.serialization.get_safe_globals())
+    scoped = [g for g in mmengine_safe_globals() if g not in already]
+    with torch.serialization.safe_globals(scoped):
+        return torch.load(path, map_location=map_location, weights_only=True)
 
 
 def allow_mmengine_checkpoints() -> None:
@@ -75,9 +151,11 @@ def allow_mmengine_checkpoints() -> None:
     this process (used by ``tools/train.py`` so that ``--resume`` works).
 
     The allow-list is process-wide (``torch.serialization.add_safe_globals``)
-    and only adds plain data types: loading stays weights-only.
+    and only adds plain data types: loading stays weights-only. torch < 2.4
+    has no allow-list and loads fully by default: nothing to do there.
     """
-    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    if HAS_SAFE_GLOBALS:
+        torch.serialization.add_safe_globals(mmengine_safe_globals())
 
 
 def _unsafe_globals(path: str) -> List[str]:
@@ -122,15 +200,8 @@ def load_checkpoint_file(path: str,
             raise NotACheckpointError(
                 f'{path} is not a PyTorch checkpoint ({type(e).__name__}: '
                 f'{e})') from e
-    # only the types not allow-listed yet: torch's context manager removes
-    # on exit everything it was given, which would undo a process-wide
-    # allow_mmengine_checkpoints() (and break mmengine's --resume after it)
-    already = set(torch.serialization.get_safe_globals())
-    scoped = [g for g in mmengine_safe_globals() if g not in already]
     try:
-        with torch.serialization.safe_globals(scoped):
-            return torch.load(path, map_location=map_location,
-                              weights_only=True)
+        return _load_weights_only(path, map_location)
     except Exception as e:  # noqa: BLE001
         unsafe = _unsafe_globals(path) if zipfile.is_zipfile(path) else []
         allowed = {f'{getattr(g, "__module__", "")}.{g.__qualname__}'
