@@ -3,6 +3,7 @@ import importlib.util
 import os.path as osp
 import warnings
 
+import pytest
 import torch
 from mmpretrain.structures import DataSample
 
@@ -46,11 +47,103 @@ class FixedRng:
         return self.cx if len(self.calls) % 3 == 2 else self.cy
 
 
+def _cpu_fp16_autocast() -> bool:
+    try:
+        with torch.autocast('cpu', dtype=torch.float16):
+            pass
+    except RuntimeError:  # torch 2.1: "AutocastCPU only support Bfloat16"
+        return False
+    return True
+
+
+#: float16 autocast on the CPU (torch 2.1 has bfloat16 only)
+CPU_FP16_AUTOCAST = _cpu_fp16_autocast()
+needs_cpu_fp16_autocast = pytest.mark.skipif(
+    not CPU_FP16_AUTOCAST, reason=f'torch {torch.__version__} has no '
+    'float16 autocast on the CPU (bfloat16 only)')
+
+
+class CpuGradScaler:
+    """``torch.amp.GradScaler('cpu')``'s arithmetic for torch < 2.3, which
+    has no CPU GradScaler (its CUDA one asserts CUDA tensors; its kernels
+    have no CPU version): scale the loss; unscale the gradients once per
+    step, noting any inf/nan; skip ``optimizer.step`` then; ``update``:
+    back off after a skipped step, grow after ``growth_interval`` good
+    ones (torch's defaults)."""
+
+    def __init__(self, init_scale=2.0**16, growth_factor=2.0,
+                 backoff_factor=0.5, growth_interval=2000):
+        self._scale, self._growth_tracker = float(init_scale), 0
+        self._growth, self._backoff = growth_factor, backoff_factor
+        self._interval = growth_interval
+        self._unscaled = self._found_inf = False
+
+    def is_enabled(self):
+        return True
+
+    def get_scale(self):
+        return self._scale
+
+    def scale(self, outputs):
+        return outputs * self._scale
+
+    def unscale_(self, optimizer):
+        if self._unscaled:
+            raise RuntimeError('unscale_() has already been called on this '
+                               'optimizer since the last update().')
+        found = False
+        for group in optimizer.param_groups:
+            for p in group['params']:
+                if p.grad is not None:
+                    p.grad.mul_(1.0 / self._scale)
+                    found = found or not bool(torch.isfinite(p.grad).all())
+        self._unscaled, self._found_inf = True, found
+
+    def step(self, optimizer, *args, **kwargs):
+        if not self._unscaled:
+            self.unscale_(optimizer)
+        return None if self._found_inf else optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None):
+        if new_scale is not None:
+            self._scale = float(new_scale)
+        elif self._found_inf:
+            self._scale *= self._backoff
+            self._growth_tracker = 0
+        else:
+            self._growth_tracker += 1
+            if self._growth_tracker == self._interval:
+                self._scale *= self._growth
+                self._growth_tracker = 0
+        self._unscaled = self._found_inf = False
+
+    def state_dict(self):
+        return dict(scale=self._scale, growth_factor=self._growth,
+                    backoff_factor=self._backoff,
+                    growth_interval=self._interval,
+                    _growth_tracker=self._growth_tracker)
+
+    def load_state_dict(self, state):
+        self._scale, self._growth = state['scale'], state['growth_factor']
+        self._backoff = state['backoff_factor']
+        self._interval = state['growth_interval']
+        self._growth_tracker = state['_growth_tracker']
+
+
+def cpu_grad_scaler():
+    """torch's CPU GradScaler where it has one (torch >= 2.3), else
+    :class:`CpuGradScaler`."""
+    if hasattr(torch.amp, 'GradScaler'):
+        return torch.amp.GradScaler('cpu')
+    return CpuGradScaler()
+
+
 def amp_optim_wrapper(params, dtype, monkeypatch, lr=0.01):
     """mmengine's ``AmpOptimWrapper`` (the ImageNet configs' wrapper) on the
     CPU. Its constructor asserts a GPU (patched for the call) and the CUDA
-    GradScaler it makes disables itself without CUDA, so it gets torch's CPU
-    GradScaler: same scaling, same skip of a step with inf/nan gradients.
+    GradScaler it makes disables itself without CUDA, so it gets a CPU
+    GradScaler (:func:`cpu_grad_scaler`): same scaling, same skip of a step
+    with inf/nan gradients.
     mmengine's ``autocast`` allows only bf16 on the CPU; for
     ``dtype='float16'`` it is replaced by ``torch.autocast('cpu', float16)``
     (on CUDA it calls ``torch.autocast('cuda', float16)``)."""
@@ -65,7 +158,7 @@ def amp_optim_wrapper(params, dtype, monkeypatch, lr=0.01):
         warnings.simplefilter('ignore')
         wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(params, lr=lr),
                                   dtype=dtype)
-    wrapper.loss_scaler = torch.amp.GradScaler('cpu')
+    wrapper.loss_scaler = cpu_grad_scaler()
     return wrapper
 
 

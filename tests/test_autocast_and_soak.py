@@ -18,7 +18,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import HOOKS, MODELS
 
-from helpers import amp_optim_wrapper, cls_batch
+from helpers import amp_optim_wrapper, cls_batch, needs_cpu_fp16_autocast
 
 
 def tiny_rm_classifier(num_classes=5):
@@ -42,7 +42,9 @@ def losses_of(log_vars):
 
 
 @pytest.mark.parametrize('dtype,tol_cls,tol_rm,tol_logits', [
-    ('bfloat16', 0.01, 0.1, 0.1), ('float16', 0.002, 0.01, 0.02)])
+    ('bfloat16', 0.01, 0.1, 0.1),
+    pytest.param('float16', 0.002, 0.01, 0.02,
+                 marks=needs_cpu_fp16_autocast)])
 def test_amp_train_step_losses_match_float32_and_history_keeps_precision(
         dtype, tol_cls, tol_rm, tol_logits, monkeypatch):
     """The same classifier, batches and boxes through mmengine's train_step
@@ -76,20 +78,25 @@ def test_amp_train_step_losses_match_float32_and_history_keeps_precision(
     assert rm_seen >= 3  # the consistency loss was compared, not only zeros
 
 
-def overflow_pre_hook(row):
-    """A forward pre-hook that multiplies one sample's input by 1e6: in fp16
-    its output overflows to inf (above 65504), and so do the gradients of
-    the layer's weight, as in a real overflow."""
+def overflow_pre_hook(row, factor=1e6):
+    """A forward pre-hook that multiplies one sample's input by ``factor``:
+    1e6 in fp16 makes its output overflow to inf (above 65504), and so do
+    the gradients of the layer's weight, as in a real overflow. bf16 has
+    float32's range, so there ``factor=inf`` stands in for the overflow."""
     def hook(module, args):
         x = args[0].clone()
-        x[row] = x[row] * 1e6
+        x[row] = x[row] * factor
         return (x, )
     return hook
 
 
-def test_amp_overflow_step_is_skipped_and_does_not_poison_the_history(monkeypatch):
-    """fp16 AMP. Step 3 overflows in the main classifier for sample 0 (faked
-    with a forward hook): its loss is not finite, the GradScaler skips the
+@pytest.mark.parametrize('dtype,factor', [
+    pytest.param('float16', 1e6, marks=needs_cpu_fp16_autocast),
+    ('bfloat16', float('inf'))])
+def test_amp_overflow_step_is_skipped_and_does_not_poison_the_history(
+        monkeypatch, dtype, factor):
+    """AMP (fp16; bf16 where torch has no CPU fp16 autocast). Step 3
+    overflows in the main classifier for sample 0 (faked with a forward hook): its loss is not finite, the GradScaler skips the
     step (weights unchanged, scale halved), and sample 0's history logits
     are not finite. The next steps use the other history rows only: their
     losses are finite, the hook does not stop the run and the weights move
@@ -98,7 +105,7 @@ def test_amp_overflow_step_is_skipped_and_does_not_poison_the_history(monkeypatc
     training goes on."""
     torch.manual_seed(0)
     model = tiny_rm_classifier()
-    optim = amp_optim_wrapper(model.parameters(), 'float16', monkeypatch)
+    optim = amp_optim_wrapper(model.parameters(), dtype, monkeypatch)
     hook = HOOKS.build(dict(type='RecursiveMixHistoryHook'))
     runner = SimpleNamespace(iter=0, epoch=0, optim_wrapper=optim)
 
@@ -114,7 +121,7 @@ def test_amp_overflow_step_is_skipped_and_does_not_poison_the_history(monkeypatc
     for seed in range(2):
         assert all(map(math.isfinite, step(seed).values()))
     before, scale = weights(), optim.loss_scaler.get_scale()
-    handle = model.head.fc.register_forward_pre_hook(overflow_pre_hook(0))
+    handle = model.head.fc.register_forward_pre_hook(overflow_pre_hook(0, factor))
     log = step(2)
     handle.remove()
     assert not math.isfinite(log['loss_cls'])
@@ -132,7 +139,7 @@ def test_amp_overflow_step_is_skipped_and_does_not_poison_the_history(monkeypatc
 
     step(4)
     before, scale = weights(), optim.loss_scaler.get_scale()
-    handle = model.head.fc_roi.register_forward_pre_hook(overflow_pre_hook(1))
+    handle = model.head.fc_roi.register_forward_pre_hook(overflow_pre_hook(1, factor))
     log = step(5)  # AMP: logged, not raised
     handle.remove()
     assert not math.isfinite(log['loss_rm'])

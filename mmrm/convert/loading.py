@@ -21,6 +21,7 @@ allow-list; :class:`_AllowListUnpickler`), and
 ``torch.load`` unpickles fully by default, so mmengine's resume works as
 it always has there.
 """
+import _compat_pickle
 import os
 import os.path as osp
 import pickle
@@ -113,6 +114,11 @@ class _AllowListUnpickler(pickle.Unpickler):
         self._allowed = _allowed_by_name()
 
     def find_class(self, module: str, name: str) -> Any:
+        # protocol-2 pickles name Python 2 modules (__builtin__): map them
+        # back as pickle's own find_class does
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         obj = self._allowed.get(f'{module}.{name}')
         if obj is None:
             raise pickle.UnpicklingError(
