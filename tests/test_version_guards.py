@@ -3,7 +3,7 @@ whichever torch is installed: the weights-only loading that torch < 2.4
 gets (no allow-list API there), and the CPU GradScaler stand-in of the
 tests for torch < 2.3 against torch's own where it exists."""
 import os
-import os.path as osp
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -63,6 +63,28 @@ def test_mmengine_checkpoint_loads_weights_only(tmp_path, loader_path):
     assert got.mean() == pytest.approx(buf.mean())
     assert got.current() == 0.125
     assert ckpt['message_hub']['runtime_info']['iter'] == 7
+
+
+def test_checkpoint_written_with_the_other_numpy_major_loads(tmp_path,
+                                                              loader_path):
+    """numpy 2 pickles arrays as numpy._core.multiarray._reconstruct,
+    numpy 1 as numpy.core...: the same checkpoint with the other name (as
+    the other stack writes it) loads weights-only."""
+    path = str(tmp_path / 'epoch_2.pth')
+    buf = mmengine_like_checkpoint(path)
+    ours, other = b'numpy.core.multiarray', b'numpy._core.multiarray'
+    if int(np.__version__.split('.')[0]) >= 2:
+        ours, other = other, ours
+    moved = str(tmp_path / 'other_numpy.pth')
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(moved, 'w') as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.endswith('data.pkl'):
+                assert ours in data
+                data = data.replace(ours, other)
+            dst.writestr(name, data)
+    got = loading.load_checkpoint_file(moved)['message_hub']['log_scalars']
+    assert got['train/loss'].mean() == pytest.approx(buf.mean())
 
 
 def test_code_in_a_checkpoint_is_refused_and_never_run(tmp_path,

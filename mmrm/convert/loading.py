@@ -91,11 +91,31 @@ def mmengine_safe_globals() -> List[Any]:
 HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'add_safe_globals')
 
 
+#: what torch >= 2.4 allows by default beyond torch 2.1's list (numpy
+#: pickles bytes through _codecs.encode under protocol 2), where they exist
+_NEWER_TORCH_DEFAULTS = (
+    '_codecs.encode', 'builtins.bytearray', 'builtins.complex',
+    'builtins.set', 'collections.Counter', 'torch.device',
+    'torch._utils._rebuild_parameter_with_state',
+    'torch._utils._rebuild_qtensor', 'torch._utils._rebuild_tensor_v3',
+    'torch._utils._rebuild_device_tensor_from_numpy')
+
+
 def _allowed_by_name() -> Dict[str, Any]:
     """Full pickled name -> object, for :class:`_AllowListUnpickler`:
-    torch's own weights-only globals plus :func:`mmengine_safe_globals`."""
+    torch's weights-only globals (those of torch >= 2.4 included: every
+    dtype, ``torch.device``, :data:`_NEWER_TORCH_DEFAULTS`) plus
+    :func:`mmengine_safe_globals`."""
+    import importlib
     from torch import _weights_only_unpickler
     allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    allowed.update((f'torch.{n}', getattr(torch, n)) for n in dir(torch)
+                   if isinstance(getattr(torch, n, None), torch.dtype))
+    for name in _NEWER_TORCH_DEFAULTS:
+        module, _, attr = name.rpartition('.')
+        obj = getattr(importlib.import_module(module), attr, None)
+        if obj is not None:
+            allowed[name] = obj
     for g in mmengine_safe_globals():
         obj, name = g if isinstance(g, tuple) else (
             g, f'{g.__module__}.{g.__qualname__}')
