@@ -2,7 +2,7 @@
 NVIDIA driver, then CPU ops or CUDA ops, for which GPUs, with which CUDA
 compiler (used by ``scripts/setup_env.sh``).
 
-:func:`probe` gathers the machine's facts (the driver's CUDA version from
+:func:`probe` (:mod:`machine_facts`) gathers the machine's facts (the driver's CUDA version from
 ``nvidia-smi``, torch's CUDA version, the GPUs and their compute
 capabilities, CUDA compilers found on the system, cores, memory);
 :func:`choose_stack` and :func:`plan` are pure functions of those facts and
@@ -43,15 +43,14 @@ the environment:
 """
 import json
 import os
-import os.path as osp
 import re
-import shutil
-import subprocess
 import sys
-from typing import List, Optional, Tuple
+from typing import List
 
-from stacks import (DEFAULT, STACKS, PlanError, _smi, _version,  # noqa: F401
-                    choose_stack, driver_facts)
+# the facts, gathered in machine_facts (re-exported: callers use mmcv_plan)
+from machine_facts import (driver_facts, nvcc_version, probe,  # noqa: F401
+                           smi_gpus, system_nvccs)
+from stacks import DEFAULT, STACKS, PlanError, _version, choose_stack
 
 MMCV_VERSION = '2.1.0'
 # forced CUDA build without a GPU to detect: Turing (T4), Ampere (A100;
@@ -61,107 +60,6 @@ DEFAULT_ARCHS = ('7.5', '8.0', '9.0+PTX')
 # memory one compiler job may need (nvcc on mmcv's kernels; cc1plus on
 # torch's headers), so that MAX_JOBS does not exhaust a small machine
 GB_PER_JOB = {'cpu': 1.5, 'cuda': 3.0}
-
-
-# ------------------------------------------------------------------ facts
-def nvcc_version(nvcc: str) -> Optional[str]:
-    """``'13.0'`` from ``nvcc --version`` ("... release 13.0, V13.0.88")."""
-    try:
-        out = subprocess.run([nvcc, '--version'], capture_output=True,
-                             text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r'release (\d+\.\d+)', out)
-    return m.group(1) if m else None
-
-
-def system_nvccs(env) -> List[dict]:
-    """The CUDA compilers the system offers, in the order torch looks:
-    ``$CUDA_HOME/bin/nvcc``, ``nvcc`` on ``PATH``, ``/usr/local/cuda``.
-    A usable one sits in a toolkit with ``include/cuda_runtime.h``."""
-    paths = []
-    if env.get('CUDA_HOME'):
-        paths.append(osp.join(env['CUDA_HOME'], 'bin', 'nvcc'))
-    which = shutil.which('nvcc', path=env.get('PATH'))
-    if which:
-        paths.append(which)
-    paths.append('/usr/local/cuda/bin/nvcc')
-    found, seen = [], set()
-    for path in paths:
-        real = osp.realpath(path)
-        if real in seen or not os.access(real, os.X_OK):
-            continue
-        seen.add(real)
-        home = osp.dirname(osp.dirname(real))
-        found.append(dict(nvcc=path, version=nvcc_version(path),
-                          cuda_home=home, headers=osp.isfile(
-                              osp.join(home, 'include', 'cuda_runtime.h'))))
-    return found
-
-
-def smi_gpus(env=None) -> List[dict]:
-    """GPUs as ``nvidia-smi`` lists them (seen even when torch cannot use
-    them, e.g. a driver older than torch's CUDA)."""
-    env = os.environ if env is None else env
-    if _smi(env) is None:
-        return []
-    try:
-        out = subprocess.run(
-            [_smi(env), '--query-gpu=name,compute_cap',
-             '--format=csv,noheader'], capture_output=True, text=True,
-            timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    gpus = []
-    for line in out.stdout.splitlines() if out.returncode == 0 else []:
-        name, _, cap = line.rpartition(',')
-        if re.fullmatch(r'\d+\.\d+', cap.strip()):
-            gpus.append(dict(name=name.strip(), capability=cap.strip()))
-    return gpus
-
-
-def probe(env=None, with_torch: bool = True) -> dict:
-    """The facts :func:`plan` decides on. Imports torch unless
-    ``with_torch`` is False or torch is not installed (then ``torch`` and
-    ``torch_cuda`` are None: enough for :func:`preflight`)."""
-    import importlib.metadata as md
-    import platform
-    env = os.environ if env is None else env
-    try:
-        if not with_torch:
-            raise ImportError
-        import torch
-    except ImportError:
-        torch = None
-    gpus = []
-    torch_sees_gpu = bool(torch and torch.cuda.is_available())
-    for i in range(torch.cuda.device_count() if torch_sees_gpu else 0):
-        major, minor = torch.cuda.get_device_capability(i)
-        gpus.append(dict(name=torch.cuda.get_device_name(i),
-                         capability=f'{major}.{minor}'))
-    if not gpus:
-        gpus = smi_gpus(env)
-    try:
-        toolkit = md.version('cuda-toolkit')
-    except md.PackageNotFoundError:
-        toolkit = None
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover (macOS)
-        cpus = os.cpu_count() or 1
-    mem_gb = None
-    if osp.isfile('/proc/meminfo'):
-        with open('/proc/meminfo') as f:
-            for line in f:
-                if line.startswith('MemAvailable:'):
-                    mem_gb = int(line.split()[1]) / 2**20
-    return dict(torch=torch.__version__.split('+')[0] if torch else None,
-                torch_cuda=torch.version.cuda if torch else None,
-                cuda_toolkit=toolkit, driver=driver_facts(env),
-                gpus=gpus, torch_sees_gpu=torch_sees_gpu,
-                system_nvcc=system_nvccs(env), cpus=cpus, mem_gb=mem_gb,
-                python=f'cp{sys.version_info[0]}{sys.version_info[1]}',
-                machine=platform.machine())
 
 
 # ------------------------------------------------------------------- plan

@@ -35,7 +35,8 @@ VENV="${MMRM_VENV:-$("$PY_BIN" "$ROOT/scripts/stacks.py" venv "$STACK")}"
 GPUS=$( (nvidia-smi -L 2>/dev/null || true) | sed 's/ (UUID.*//' | tr '\n' ';')
 SRC_HASH=$(cat "$ROOT"/scripts/setup_env.sh "$ROOT"/scripts/setup_venv.py \
   "$ROOT"/scripts/mmcv_plan.py "$ROOT"/scripts/mmcv_build.py \
-  "$ROOT"/scripts/stacks.py "$ROOT"/requirements/*.txt "$ROOT"/setup.py |
+  "$ROOT"/scripts/stacks.py "$ROOT"/scripts/machine_facts.py \
+  "$ROOT"/requirements/*.txt "$ROOT"/setup.py |
   sha1sum | cut -c1-16)
 KEY="src=$SRC_HASH stack=$STACK py=$PY_BIN mmcv_cuda=${MMRM_MMCV_CUDA-} archs=${TORCH_CUDA_ARCH_LIST-} visible=${CUDA_VISIBLE_DEVICES-all} gpus=$GPUS"
 

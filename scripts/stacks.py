@@ -14,14 +14,13 @@ set-up (:mod:`setup_venv`) reads into install groups:
   pulling numpy 2 into the numpy-1 stack).
 
 Which stack a machine gets (:func:`choose_stack`) follows its NVIDIA driver
-(:func:`driver_facts`: the CUDA version ``nvidia-smi`` reports).
+(:func:`machine_facts.driver_facts`: the CUDA version ``nvidia-smi``
+reports).
 """
 import os
 import os.path as osp
 import re
-import shutil
-import subprocess
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REQUIREMENTS = osp.join(ROOT, 'requirements')
@@ -105,40 +104,6 @@ class PlanError(ValueError):
     """The environment asks for a build this machine cannot make."""
 
 
-def _smi(env) -> Optional[str]:
-    return shutil.which('nvidia-smi', path=env.get('PATH'))
-
-
-def parse_smi_header(text: str) -> dict:
-    """``{'version': '535.104.05', 'cuda': '12.2'}`` from ``nvidia-smi``'s
-    banner ("Driver Version: 535.104.05   CUDA Version: 12.2"); ``cuda`` is
-    None for drivers that do not print it (older than CUDA 10)."""
-    version = re.search(r'Driver Version:\s*([\d.]+)', text)
-    cuda = re.search(r'CUDA Version:\s*(\d+\.\d+)', text)
-    return dict(version=version.group(1) if version else None,
-                cuda=cuda.group(1) if cuda else None)
-
-
-def driver_facts(env=None) -> Optional[dict]:
-    """The NVIDIA driver as ``nvidia-smi`` reports it: None without
-    ``nvidia-smi``; ``{'error': ...}`` when it fails (no driver loaded, a
-    driver/library mismatch); else :func:`parse_smi_header`."""
-    env = os.environ if env is None else env
-    smi = _smi(env)
-    if smi is None:
-        return None
-    try:
-        out = subprocess.run([smi], capture_output=True, text=True,
-                             timeout=60, env=dict(env))
-    except (OSError, subprocess.SubprocessError) as e:
-        return dict(error=f'{type(e).__name__}: {e}')
-    if out.returncode != 0:
-        said = (out.stdout + out.stderr).strip().splitlines()
-        return dict(error=f"exit {out.returncode}: "
-                    f"{said[0] if said else 'no output'}")
-    return parse_smi_header(out.stdout)
-
-
 def _version(text: str) -> Tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r'\d+', text))
 
@@ -196,6 +161,7 @@ def venv_path(stack: str, env=None, root: str = ROOT) -> str:
     that trying the other stack leaves the machine's venv as it is."""
     env = dict(os.environ if env is None else env)
     env.pop('MMRM_STACK', None)
+    from machine_facts import driver_facts
     try:
         own, _, _ = choose_stack(dict(driver=driver_facts(env)), env)
     except PlanError:  # a driver too old for both: no stack of its own

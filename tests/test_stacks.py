@@ -74,7 +74,7 @@ def env_with(path_first=None, **kw):
 def choose(tmp_path, driver=None, fail=False, **env):
     folder = fake_smi(tmp_path, driver, fail) if (driver or fail) else None
     e = env_with(folder, **env)
-    return choose_stack(dict(driver=stacks.driver_facts(e)), e)
+    return choose_stack(dict(driver=mmcv_plan.driver_facts(e)), e)
 
 
 # ------------------------------------------------------- driver -> stack
