@@ -7,6 +7,7 @@ import os.path as osp
 import socket
 import warnings
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -109,11 +110,14 @@ def test_ddp_broadcast_buffers_warning_is_the_filtered_one():
             with known_harmless_warnings_filtered():
                 DDP(net, broadcast_buffers=False)
 
-        assert any('broadcast_buffers' in m for m in _messages(wrap))
-        assert not any('broadcast_buffers' in m
-                       for m in _messages(wrap_filtered))
+        emitted = any('broadcast_buffers' in m for m in _messages(wrap))
+        filtered = _messages(wrap_filtered)
     finally:
         dist.destroy_process_group()
+    if not emitted:  # the deprecation came with torch 2.13 (quiet.py)
+        pytest.skip(f'torch {torch.__version__} does not warn about '
+                    'broadcast_buffers: nothing to filter')
+    assert not any('broadcast_buffers' in m for m in filtered)
 
 
 def test_rm_history_is_not_a_registered_buffer():
