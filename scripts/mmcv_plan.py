@@ -255,8 +255,11 @@ def main(argv=None) -> int:
         if not args.stack and not args.json:
             print(f'stack {stack} ({reason})')
         pre = preflight(facts)
-        if args.stack:
+        if args.stack:  # the name for set-up, the reason for its log
             print(pre['stack'])
+            print(f'[setup_env] stack {stack}: {reason}'
+                  + ''.join(f'\n  note: {n}' for n in pre['notes']),
+                  file=sys.stderr)
             return 0
         p = plan(facts) if facts['torch'] else None
     except PlanError as e:

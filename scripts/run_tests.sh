@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup_env.sh
 PY_BIN="${MMRM_PYTHON:-python3.11}"
-STACK=$("$PY_BIN" scripts/mmcv_plan.py --stack)
+STACK=$("$PY_BIN" scripts/mmcv_plan.py --stack 2>/dev/null)
 VENV="${MMRM_VENV:-$("$PY_BIN" scripts/stacks.py venv "$STACK")}"
 bash tools/dataset_converters/prepare_fashion_mnist.sh >/dev/null
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
