@@ -22,6 +22,8 @@ import os.path as osp
 import re
 from typing import Dict, List, Tuple
 
+from machine_facts import driver_facts
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REQUIREMENTS = osp.join(ROOT, 'requirements')
 
@@ -101,7 +103,8 @@ def pinned_version(name: str, package: str,
 
 # ---------------------------------------------------------------- choice
 class PlanError(ValueError):
-    """The environment asks for a build this machine cannot make."""
+    """The environment asks for a stack or an mmcv build this machine
+    cannot have; set-up stops with this message."""
 
 
 def _version(text: str) -> Tuple[int, ...]:
@@ -110,7 +113,7 @@ def _version(text: str) -> Tuple[int, ...]:
 
 def choose_stack(facts: dict, env=None) -> Tuple[str, str, List[str]]:
     """``(stack, reason, notes)`` for the machine (``facts['driver']``, from
-    :func:`driver_facts`) under ``env`` (``MMRM_STACK`` overrides).
+    :func:`machine_facts.driver_facts`) under ``env`` (``MMRM_STACK`` overrides).
 
     Raises:
         PlanError: an unknown ``MMRM_STACK``, or a driver too old for every
@@ -161,7 +164,6 @@ def venv_path(stack: str, env=None, root: str = ROOT) -> str:
     that trying the other stack leaves the machine's venv as it is."""
     env = dict(os.environ if env is None else env)
     env.pop('MMRM_STACK', None)
-    from machine_facts import driver_facts
     try:
         own, _, _ = choose_stack(dict(driver=driver_facts(env)), env)
     except PlanError:  # a driver too old for both: no stack of its own
