@@ -84,7 +84,7 @@ def published_state(checkpoint: dict, use_ema: bool = True):
             key = re.sub(r'^module\.', '', key)
             if key in state:
                 state[key] = value
-    dropped = [k for k in state if k.startswith(RM_ONLY)]
+    dropped = sorted(k for k in state if k.startswith(RM_ONLY))
     return ({k: v.detach().cpu().contiguous() for k, v in state.items()
              if k not in dropped}, dropped, used_ema)
 
