@@ -104,3 +104,17 @@ def test_ctrl_c_prints_the_resume_command_and_its_checkpoint(
     assert err.strip().splitlines()[-1] == (
         f'[mmrm] interrupted: `{command} --resume` continues from {ckpt}')
     assert not (work / '.mmrm_writer.json').exists()
+
+
+def test_first_ctrl_c_waits_for_the_iteration_boundary_second_stops_at_once():
+    """mmengine turns a KeyboardInterrupt inside its config formatting (run
+    at every checkpoint save) into a SyntaxError: the first Ctrl-C only asks
+    for a stop, which the hook raises at the next iteration boundary."""
+    from mmrm.apis.interrupt import StopAtIterationBoundary
+    stopper = StopAtIterationBoundary()
+    stopper.before_train_iter(None, 0)  # nothing asked: no stop
+    stopper.request()
+    with pytest.raises(KeyboardInterrupt):
+        stopper.after_train_iter(None, 0)
+    with pytest.raises(KeyboardInterrupt):
+        stopper.request()  # the second Ctrl-C

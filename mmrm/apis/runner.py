@@ -168,10 +168,13 @@ def train(cfg, allow_partial_load: bool = False,
 
     Raises:
         WorkDirBusyError: another live run writes ``cfg.work_dir``.
-        TrainingInterrupted: Ctrl-C; its message names the ``--resume``
-            command and the checkpoint it would continue from.
+        TrainingInterrupted: Ctrl-C (the first one stops at the next
+            iteration boundary, :mod:`~mmrm.apis.interrupt`); its message
+            names the ``--resume`` command and the checkpoint it would
+            continue from.
     """
     from .distributed import setup_cpu_distributed
+    from .interrupt import stop_at_iteration_boundary
     from .ops_guard import ensure_mmcv_ops
     from .preflight import preflight
     from .work_dir_lock import work_dir_writer
@@ -183,7 +186,8 @@ def train(cfg, allow_partial_load: bool = False,
         for hook in extra_hooks:
             runner.register_hook(hook)
         try:
-            with known_harmless_warnings_filtered():
+            with known_harmless_warnings_filtered(), \
+                    stop_at_iteration_boundary(runner):
                 preflight(runner, cfg, allow_partial_load=allow_partial_load)
                 runner.train()
         except KeyboardInterrupt as e:
