@@ -282,6 +282,41 @@ def test_backbone_config_dict_and_cli(tmp_path, capsys):
     assert torch.load(dst, weights_only=True)['meta']['verified_with']
 
 
+def test_families_are_one_table_and_each_preset_resolves_to_its_family():
+    """The presets and the config types come from the adapters' table: no
+    preset or type is shadowed by another family's, and each preset resolves
+    through its own family's adapter."""
+    from mmrm.convert import ADAPTERS, PRESETS, resolve_target
+    from mmrm.convert.targets import TYPES
+    assert list(ADAPTERS) == ['resnet', 'pvtv2', 'vit', 'swin']
+    assert len(PRESETS) == sum(len(a.presets) for a in ADAPTERS.values())
+    assert len(TYPES) == sum(len(a.types) for a in ADAPTERS.values())
+    for adapter in ADAPTERS.values():
+        for name in adapter.presets:
+            target = resolve_target(name)
+            assert (target.adapter, target.name) == (adapter, name)
+
+
+def test_cli_preset_spelling_is_normalised_once_and_unknown_listed(
+        tmp_path, capsys):
+    """--backbone PVTv2_B1 is the preset pvtv2-b1 (one normalisation, the
+    one the converter uses); an unknown name exits 2 listing the presets."""
+    from mmrm.convert import PRESETS, preset_name
+    src = tmp_path / 'any.pth'
+    torch.save({'conv1.weight': torch.zeros(1)}, str(src))
+    cli = load_tool('tools/model_converters/convert_checkpoint.py')
+    args = cli.parse_args([str(src), str(tmp_path / 'o.pth'), '--backbone',
+                           'PVTv2_B1'])
+    assert args.backbone == 'pvtv2-b1' == preset_name('PVTv2_B1')
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args([str(src), str(tmp_path / 'o.pth'), '--backbone',
+                        'resnet42'])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--backbone: unknown backbone preset 'resnet42'; choose one of " \
+        f"{', '.join(PRESETS)}, or --backbone-config" in err
+
+
 def test_strict_pretrained_names_the_difference_from_the_file(tmp_path):
     """The converted narrow ResNet-18 given to an R50 config's backbone: the
     first line names depth, block and widths; the hint quotes the backbone
@@ -441,7 +476,7 @@ def test_deep_stem_checkpoint(tmp_path):
 def test_backbone_shape_reads_stems_widths_and_inputs():
     """The facts the one-line summaries are made of, from the shapes of
     mmpretrain's deep stem (stem.i.conv) and mmdet's (stem.3i)."""
-    from mmrm.convert.summary import backbone_shape, differences
+    from mmrm.convert.mismatch import backbone_shape, differences
     v1c = backbone_shape(small_resnet_state(deep_stem=True))
     assert (v1c['depth'], v1c['stem'], v1c['stem_width'],
             v1c['base_width']) == (18, 'deep', 16, 16)
@@ -455,6 +490,63 @@ def test_backbone_shape_reads_stems_widths_and_inputs():
     plain = backbone_shape(small_resnet_state())
     assert differences(plain, v1c) == ['stem plain vs deep']
     assert backbone_shape({'head.fc.weight': torch.zeros(2, 2)}) is None
+
+
+# ------------------------------------------------ mmcv ops not built yet
+#: runs a script as mmcv-lite would: mmcv without its compiled extension
+#: (what `make demo`'s set-up leaves while the ops build in the background)
+WITHOUT_MMCV_OPS = """
+import importlib.abc, runpy, sys
+class WithoutCompiledOps(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == 'mmcv._ext':
+            raise ModuleNotFoundError("No module named 'mmcv._ext'", name=name)
+sys.meta_path.insert(0, WithoutCompiledOps())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+
+
+def _without_mmcv_ops(*argv):
+    import subprocess
+    import sys
+    return subprocess.run(
+        [sys.executable, '-c', WITHOUT_MMCV_OPS, *argv], cwd=ROOT,
+        capture_output=True, text=True, timeout=600)
+
+
+def test_converter_without_mmcv_ops_names_the_missing_build(tmp_path):
+    """Right after `make demo` (mmcv-lite, the ops build still running) the
+    strict check cannot import mmdet/mmseg: the converter stops with the ops
+    guard's message (what is missing, the command that finishes it, the
+    --no-verify way) instead of a traceback from inside mmdet's imports;
+    with --no-verify it converts."""
+    # the simulation is the real failure: mmdet's import breaks as reported
+    probe = tmp_path / 'import_mmdet.py'
+    probe.write_text('import mmdet.models\n')
+    proc = _without_mmcv_ops(str(probe))
+    assert "No module named 'mmcv._ext'" in proc.stderr, proc.stderr[-2000:]
+    src, dst = str(tmp_path / 'r18w16.pth'), tmp_path / 'backbone.pth'
+    torch.save({'state_dict': OrderedDict(
+        ('backbone.' + k, v) for k, v in small_resnet_state().items())}, src)
+    tool = osp.join(ROOT, 'tools/model_converters/convert_checkpoint.py')
+    proc = _without_mmcv_ops(tool, src, str(dst), '--backbone-config',
+                             FMNIST_RM_CFG)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-2000:]
+    (line, ) = [x for x in proc.stderr.splitlines() if x.startswith('error')]
+    assert line.startswith(f'error: MmcvOpsError: {src}: the strict check of '
+                           'the converted weights builds mmdet\'s / mmseg\'s '
+                           'ResNet, and importing mmdet and mmseg needs '
+                           'mmcv\'s compiled ops, but the installed mmcv has '
+                           'none (mmcv-lite'), line
+    assert '`bash scripts/setup_env.sh`' in line and '--no-verify' in line
+    assert not dst.exists()
+    proc = _without_mmcv_ops(tool, src, str(dst), '--backbone-config',
+                             FMNIST_RM_CFG, '--no-verify')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'not verified (--no-verify)' in proc.stdout
+    assert torch.load(dst, weights_only=True)['meta']['verified_with'] == []
 
 
 # ------------------------------------------------------ StrictPretrained
