@@ -244,6 +244,60 @@ def test_pvtv2_b1_roundtrip(tmp_path):
     assert not osp.exists(tmp_path / 'x.pth')
 
 
+def official_pvt_state(mmdet_state):
+    """mmdet PVTv2 weights in the official PVTv2 release's layout (written
+    here from that code's module names: ``patch_embed{s}.proj``,
+    ``block{s}.{j}.attn.q`` / ``.kv`` / ``.proj``, ``mlp.fc1`` /
+    ``dwconv.dwconv`` / ``fc2`` as Linear layers, stage norms ``norm{s}``)."""
+    out = OrderedDict()
+    for key, v in mmdet_state.items():
+        stage, part, rest = key.split('.', 3)[1:]
+        s = int(stage) + 1
+        if part == '0':
+            out[f'patch_embed{s}.' + rest.replace('projection.', 'proj.')] = v
+        elif part == '2':
+            out[f'norm{s}.{rest}'] = v
+        else:
+            j, rest = rest.split('.', 1)
+            block = f'block{s}.{j}.'
+            if rest.startswith('attn.attn.in_proj_'):
+                kind, c = rest.rsplit('_', 1)[1], v.shape[0] // 3
+                out[block + f'attn.q.{kind}'] = v[:c]
+                out[block + f'attn.kv.{kind}'] = v[c:]
+            elif rest.startswith('attn.attn.out_proj.'):
+                out[block + 'attn.proj.' + rest.rsplit('.', 1)[1]] = v
+            elif rest.startswith('ffn.layers.'):
+                idx, kind = rest.split('.')[2:]
+                name = {'0': 'fc1', '1': 'dwconv.dwconv', '4': 'fc2'}[idx]
+                linear = name != 'dwconv.dwconv' and kind == 'weight'
+                out[block + f'mlp.{name}.{kind}'] = v.flatten(1) if linear \
+                    else v
+            else:  # norm1, norm2, attn.sr, attn.norm
+                out[block + rest] = v
+    return out
+
+
+def test_official_pvt_release_layout_goes_through_its_adapter(tmp_path):
+    """The PVTv2 adapter's release layout: official keys (and the
+    classifier head) -> mmdet's keys, every tensor as it was."""
+    from mmdet.models.backbones import PyramidVisionTransformerV2
+    expected = randomize_(OrderedDict(PyramidVisionTransformerV2(
+        embed_dims=32, num_layers=[2, 2, 2, 2]).state_dict()), seed=7)
+    official = official_pvt_state(expected)
+    official['head.weight'], official['head.bias'] = torch.randn(
+        1000, 256), torch.randn(1000)
+    src, dst = str(tmp_path / 'pvt_v2_b0.pth'), str(tmp_path / 'b0.pth')
+    torch.save(official, src)
+    converted = convert_checkpoint(src, dst, backbone='pvtv2-b0')
+    assert set(converted) == set(expected)
+    for k, v in expected.items():
+        assert torch.equal(converted[k], v), k
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert meta['source_layout'] == 'pvt-official'
+    assert meta['dropped_keys'] == ['head.bias', 'head.weight']
+    assert meta['verified_with'] == ['mmdet.PyramidVisionTransformerV2']
+
+
 def test_backbone_config_dict_and_cli(tmp_path, capsys):
     """The small Fashion-MNIST ResNet, target taken from its pretrain
     config, through tools/model_converters/convert_checkpoint.py; with the
@@ -547,6 +601,18 @@ def test_converter_without_mmcv_ops_names_the_missing_build(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'not verified (--no-verify)' in proc.stdout
     assert torch.load(dst, weights_only=True)['meta']['verified_with'] == []
+    # the official PVT layout is translated by mmdet's own code: the same
+    # message, even with --no-verify
+    from mmdet.models.backbones import PyramidVisionTransformerV2
+    official = str(tmp_path / 'pvt_v2_b0.pth')
+    torch.save(official_pvt_state(PyramidVisionTransformerV2(
+        embed_dims=32, num_layers=[2, 2, 2, 2]).state_dict()), official)
+    proc = _without_mmcv_ops(tool, official, str(tmp_path / 'b0.pth'),
+                             '--backbone', 'pvtv2-b0', '--no-verify')
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr, \
+        proc.stderr[-2000:]
+    assert 'error: MmcvOpsError: translating the official PVT layout uses ' \
+        "mmdet's pvt_convert" in proc.stderr
 
 
 # ------------------------------------------------------ StrictPretrained
