@@ -25,7 +25,7 @@ from typing import Iterable, List, Optional
 
 from mmrm.convert.errors import (CheckpointError, StrictLoadError,
                                  compare_state_dicts, format_keys)
-from mmrm.convert.keys import unwrap_state_dict
+from mmrm.convert.layouts import unwrap_state_dict
 from mmrm.convert.loading import load_checkpoint_file
 
 #: how many images of the training set are checked for existence

@@ -74,7 +74,7 @@ def _plain(obj):
 def published_state(checkpoint: dict, use_ema: bool = True):
     """``(state_dict, dropped keys, used_ema)`` of an mmengine checkpoint."""
     import re
-    from mmrm.convert.keys import unwrap_state_dict
+    from mmrm.convert import unwrap_state_dict
     state = unwrap_state_dict(checkpoint, 'checkpoint')
     ema = checkpoint.get('ema_state_dict') if isinstance(checkpoint,
                                                          dict) else None
