@@ -25,7 +25,10 @@ publish_tool = load_tool('tools/model_converters/publish_model.py')
 @pytest.fixture(autouse=True, scope='module')
 def restore_safe_globals():
     """Training allow-lists mmengine's checkpoint types process-wide; undo
-    it after this module."""
+    it after this module (torch < 2.4 has no allow-list: nothing to undo)."""
+    if not hasattr(torch.serialization, 'get_safe_globals'):
+        yield
+        return
     saved = torch.serialization.get_safe_globals()
     yield
     torch.serialization.clear_safe_globals()
@@ -58,7 +61,10 @@ def fmnist_test_images(root, count):
 
 
 def weights_only_load(path):
-    """torch.load(weights_only=True) with torch's own allow-list only."""
+    """torch.load(weights_only=True) with torch's own allow-list only
+    (torch < 2.4: its fixed list is the only one)."""
+    if not hasattr(torch.serialization, 'get_safe_globals'):
+        return torch.load(path, map_location='cpu', weights_only=True)
     saved = torch.serialization.get_safe_globals()
     torch.serialization.clear_safe_globals()
     try:
