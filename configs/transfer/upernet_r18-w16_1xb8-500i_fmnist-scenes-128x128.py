@@ -16,8 +16,8 @@
 _base_ = ['../seg/upernet/upernet_r50-baseline_8xb2-80k_ade20k-512x512.py',
           './_base_/fmnist_scenes.py']
 
-crop_size = (_base_.scenes_size, _base_.scenes_size)
-img_scale = (4 * _base_.scenes_size, _base_.scenes_size)
+crop_size = _base_.scenes_seg_crop
+img_scale = _base_.scenes_seg_scale
 max_iters = 500
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = len(_base_.scenes_seg_classes)
@@ -52,19 +52,10 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     _base_.scenes_loader,
-    dataset=dict(
-        _base_.scenes_seg_dataset,
-        data_prefix=dict(
-            img_path='images/training', seg_map_path='annotations/training'),
-        pipeline=train_pipeline))
+    dataset=dict(_base_.scenes_seg_train, pipeline=train_pipeline))
 val_dataloader = dict(
     _base_.scenes_loader,
-    dataset=dict(
-        _base_.scenes_seg_dataset,
-        data_prefix=dict(
-            img_path='images/validation',
-            seg_map_path='annotations/validation'),
-        pipeline=test_pipeline))
+    dataset=dict(_base_.scenes_seg_val, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # 500 iterations instead of 80k: lr 1e-3 instead of 1e-4 (with 1e-4 every

@@ -64,6 +64,18 @@ scenes_seg_dataset = dict(
     img_suffix='.jpg',
     seg_map_suffix='.png',
     reduce_zero_label=False)
+scenes_seg_train = dict(
+    scenes_seg_dataset,
+    data_prefix=dict(img_path='images/training',
+                     seg_map_path='annotations/training'))
+scenes_seg_val = dict(
+    scenes_seg_dataset,
+    data_prefix=dict(img_path='images/validation',
+                     seg_map_path='annotations/validation'))
+# the stock ADE20K pipelines (2048x512 random resize, 512x512 crops) at a
+# quarter of the scale: random resize around 512x128, 128x128 crops
+scenes_seg_scale = (4 * scenes_size, scenes_size)
+scenes_seg_crop = (scenes_size, scenes_size)
 
 # Detection schedule: the shape of the stock 1x (linear warm-up from 0.001,
 # lr x0.1 at 8/12 and 11/12 of the run) over 500 iterations of 8 scenes
