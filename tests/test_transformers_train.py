@@ -15,7 +15,8 @@ import os.path as osp
 import pytest
 import torch
 
-from test_det_seg_train import assert_loaded, fixture_config, run
+from mmrm.testing.finetune_fixtures import (assert_loaded, fixture_config,
+                                            pretrain_checkpoint, run)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN = {
@@ -61,7 +62,6 @@ def converted(tmp_path_factory):
     """family -> (converted file, its state dict); converted for the
     rm config's (shrunk) backbone, which every variant shares."""
     from mmengine.config import Config
-    from test_det_seg_train import _pretrain_checkpoint
 
     from mmrm.convert import convert_checkpoint
     out = {}
@@ -75,7 +75,7 @@ def converted(tmp_path_factory):
             f'arch=dict(_delete_=True, **{arch!r})), '
             f'head=dict(in_channels={width}))\n')
         src = str(d / 'epoch_300.pth')
-        _pretrain_checkpoint(str(tiny_cfg), src, seed=3)
+        pretrain_checkpoint(str(tiny_cfg), src, seed=3)
         target = [c for c in CONFIGS if family in c and '-rm_' in c][-1]
         backbone = shrink(Config.fromfile(osp.join(ROOT, target)),
                           target).model.backbone

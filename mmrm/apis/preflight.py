@@ -22,7 +22,7 @@ import os.path as osp
 from typing import Iterable, List, Optional
 
 from mmrm.convert.errors import StrictLoadError, compare_state_dicts, format_keys
-from mmrm.convert.keys import unwrap_state_dict
+from mmrm.convert.layouts import unwrap_state_dict
 from mmrm.convert.loading import load_checkpoint_file
 
 #: how many images of the training set are checked for existence
