@@ -6,6 +6,7 @@ A pretraining is identified by (method, epochs, training images, seed); a
 cell by (task, init, pretraining seed, fine-tuning seed), the pretraining
 seed being None for random init."""
 import contextlib
+import functools
 import json
 import os
 import os.path as osp
@@ -38,10 +39,10 @@ TASKS = {  # task -> (config, {metric name in results.json: logged key})
     'htc': (osp.join(_CONFIGS, 'htc_r18-w16_fpn_500i_fmnist-scenes.py'),
             {'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'}),
     'pspnet': (osp.join(
-        _CONFIGS, 'pspnet_r18-w16-d8_1xb8-500i_fmnist-scenes-128x128.py'),
+        _CONFIGS, 'pspnet_r18-w16-d8_1xb8-1000i_fmnist-scenes-128x128.py'),
         {'mIoU': 'mIoU'}),
     'upernet': (osp.join(
-        _CONFIGS, 'upernet_r18-w16_1xb8-500i_fmnist-scenes-128x128.py'),
+        _CONFIGS, 'upernet_r18-w16_1xb8-1000i_fmnist-scenes-128x128.py'),
         {'mIoU': 'mIoU'}),
 }
 SEG_TASKS = ('pspnet', 'upernet')  # mmseg logs mIoU in percent
@@ -228,10 +229,12 @@ def cell_config(task: str, init: str, pseed: Optional[int], fseed: int,
     return cfg
 
 
+@functools.lru_cache(maxsize=None)
 def config_digest(task: str) -> str:
     """sha1 of the task's merged config (every file it inherits from, mmdet's
     and mmseg's included): a cell fine-tuned with another config is not
-    taken as done."""
+    taken as done. (Once per task and process: formatting a merged config
+    takes seconds.)"""
     import hashlib
 
     from mmengine.config import Config
