@@ -333,6 +333,56 @@ def test_transfer_configs_use_the_pretraining_normalisation():
         assert list(pre.mean) == mean and list(pre.std) == std, config
 
 
+def _no_scope(x):
+    if isinstance(x, dict):
+        return {k: _no_scope(v) for k, v in x.items() if k != '_scope_'}
+    if isinstance(x, (list, tuple)):
+        return [_no_scope(v) for v in x]
+    return x
+
+
+@pytest.mark.parametrize('task', list(stages.TASKS))
+def test_pipelines_are_the_stock_ones_at_the_scenes_size(task):
+    """The transfer configs' pipelines equal the stock recipe's (the paper
+    config each inherits) with only the sizes changed (and, for the
+    ADE20K-style maps, class 0 kept)."""
+    path = osp.join(REPO, stages.TASKS[task][0])
+    config = Config.fromfile(path)
+    stock = Config.fromfile(osp.join(osp.dirname(path), _first_base(path)))
+    size = 128
+
+    def resized(t):
+        t = dict(t)
+        if t['type'] == 'Resize':
+            t['scale'] = (4 * size, size) if task in stages.SEG_TASKS else (
+                size, size)
+        elif t['type'] == 'RandomResize':
+            t['scale'] = (4 * size, size)
+        elif t['type'] == 'RandomCrop':
+            t['crop_size'] = (size, size)
+        elif t['type'] == 'LoadAnnotations' and task in stages.SEG_TASKS:
+            t = dict(type='LoadAnnotations')  # no reduce_zero_label
+        return t
+
+    for loader, key in (('train_dataloader', 'train_pipeline'),
+                        ('test_dataloader', 'test_pipeline')):
+        want = _no_scope([resized(t) for t in stock[key]])
+        got = _no_scope(config[loader].dataset.pipeline)
+        assert got == want, (task, loader)
+
+
+def _first_base(path):
+    """The stock-recipe (paper) config a transfer config inherits: the first
+    entry of its ``_base_`` list."""
+    import ast
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    (bases, ) = [node.value for node in tree.body
+                 if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], 'id', None) == '_base_']
+    return ast.literal_eval(bases)[0]
+
+
 @pytest.mark.parametrize('task', list(stages.TASKS))
 def test_datasets_load_through_mmdet_and_mmseg(smoke, task):
     from mmengine.registry import init_default_scope
