@@ -2,7 +2,7 @@
 (:mod:`mmrm.datasets.fmnist_scenes`: what a scene holds, the layout).
 
     python tools/dataset_converters/make_fmnist_scenes.py [--out data/fmnist_scenes]
-        [--train 1000] [--val 300] [--size 128] [--seed 0]
+        [--train 1000] [--val 500] [--size 128] [--seed 0]
         [--background-level 0.3] [--colour]
 """
 import argparse
@@ -13,7 +13,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='data/fmnist_scenes')
     parser.add_argument('--train', type=int, default=1000)
-    parser.add_argument('--val', type=int, default=300)
+    parser.add_argument('--val', type=int, default=500)
     parser.add_argument('--size', type=int, default=128)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--fmnist-root', default='data/fashion_mnist')
