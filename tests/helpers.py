@@ -1,6 +1,8 @@
 """Small builders shared by the tests."""
 import importlib.util
+import os
 import os.path as osp
+import sys
 import warnings
 
 import pytest
@@ -190,3 +192,45 @@ def run_script(path, *argv, timeout=120):
     err, _, tail = proc.stderr.rpartition('HEAVY-IMPORTS ')
     heavy = eval(tail.strip()) if tail.strip().startswith('[') else None
     return proc.returncode, proc.stdout, err, heavy
+
+
+# ------------------------------------------------- set-up scripts, sandboxed
+# What a set-up script may take from the caller's environment. Everything
+# else (MMRM_STACK, MMRM_MMCV_CUDA, MMRM_CACHE, MMRM_PYTHON, CUDA_HOME,
+# TORCH_CUDA_ARCH_LIST, PIP_* ...) is the caller's choice, not the test's.
+_KEEP = ('LANG', 'LC_ALL', 'TMPDIR')
+
+
+def setup_script_env(path_first=None, home=None, **kw):
+    """A clean environment for a set-up script or its deciders: only
+    ``_KEEP`` of this process's, ``PATH`` without any real ``nvidia-smi``
+    or ``nvcc`` (this machine's may have them), ``path_first`` first,
+    ``HOME`` (pip's and mmrm's caches) at ``home``, then ``kw``."""
+    env = {k: os.environ[k] for k in _KEEP if k in os.environ}
+    dirs = [d for d in os.environ.get('PATH', '').split(os.pathsep)
+            if d and not any(osp.exists(osp.join(d, tool))
+                             for tool in ('nvidia-smi', 'nvcc'))]
+    env['PATH'] = os.pathsep.join(([path_first] if path_first else []) + dirs)
+    env['HOME'] = str(home) if home else os.environ.get('HOME', '/')
+    env.update(kw)
+    return env
+
+
+GUARD_EXIT = 97
+
+
+def guarded_python(folder):
+    """A ``python`` for ``MMRM_PYTHON`` that runs only the deciders
+    (``scripts/mmcv_plan.py``, ``scripts/stacks.py``) and fails at once,
+    exit ``GUARD_EXIT``, on anything else setup_env.sh would run next
+    (``-m venv``, then pip and the mmcv build): a test of a stop can then
+    never download or build, even when the stop is broken."""
+    path = osp.join(str(folder), 'guarded-python')
+    with open(path, 'w') as f:
+        f.write('#!/bin/sh\ncase "$1" in\n'
+                '  */scripts/mmcv_plan.py|*/scripts/stacks.py) '
+                f'exec "{sys.executable}" "$@";;\nesac\n'
+                'echo "test guard: set-up went on past the stop: python $*" '
+                f'>&2\nexit {GUARD_EXIT}\n')
+    os.chmod(path, 0o755)
+    return path

@@ -20,6 +20,8 @@ import mmcv_plan  # noqa: E402
 import setup_venv  # noqa: E402
 from mmcv_plan import PlanError, plan  # noqa: E402
 
+from helpers import setup_script_env  # noqa: E402,I100
+
 H200 = dict(name='NVIDIA H200', capability='9.0')
 A100 = dict(name='NVIDIA A100-SXM4-80GB', capability='8.0')
 
@@ -402,9 +404,10 @@ def test_setup_env_sh_returns_at_once_when_the_stamp_holds_its_key(tmp_path):
         f'{venv}/.mmrm-setup-stamp; fi\n'
         '  shift\ndone\n')
     fake.chmod(0o755)
-    env = dict(os.environ, MMRM_VENV=str(venv), MMRM_CACHE=str(tmp_path),
-               MMRM_STACK='latest')  # whatever this machine's driver
-    env.pop('MMRM_MMCV_CUDA', None)
+    # a clean environment: whatever this machine's driver and the caller's
+    # MMRM_* / CUDA settings
+    env = setup_script_env(home=tmp_path / 'home', MMRM_VENV=str(venv),
+                           MMRM_CACHE=str(tmp_path), MMRM_STACK='latest')
     run = lambda e: subprocess.run(  # noqa: E731
         ['bash', osp.join(ROOT, 'scripts', 'setup_env.sh')], env=e,
         check=True, capture_output=True)

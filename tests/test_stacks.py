@@ -13,11 +13,14 @@ from packaging.requirements import Requirement
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'scripts'))
+import machine_facts  # noqa: E402
 import mmcv_build  # noqa: E402
 import mmcv_plan  # noqa: E402
 import setup_venv  # noqa: E402
 import stacks  # noqa: E402
 from mmcv_plan import PlanError, choose_stack, plan, preflight  # noqa: E402
+
+from helpers import GUARD_EXIT, guarded_python, setup_script_env  # noqa: E402,I100
 
 H100 = dict(name='NVIDIA H100 80GB HBM3', capability='9.0')
 
@@ -60,15 +63,10 @@ def fake_smi(tmp_path, driver=None, fail=False):
 
 
 def env_with(path_first=None, **kw):
-    """os.environ without the stack/CUDA overrides; ``PATH`` without any
-    real nvidia-smi (this machine's may have one), ``path_first`` first."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('MMRM_STACK', 'MMRM_MMCV_CUDA', 'CUDA_HOME')}
-    dirs = [d for d in env.get('PATH', '').split(os.pathsep)
-            if not osp.exists(osp.join(d, 'nvidia-smi'))]
-    env['PATH'] = os.pathsep.join(([path_first] if path_first else []) + dirs)
-    env.update(kw)
-    return env
+    """A clean environment (helpers.setup_script_env): none of the caller's
+    MMRM_* / CUDA settings, ``PATH`` without any real nvidia-smi or nvcc
+    (this machine's may have them), ``path_first`` first."""
+    return setup_script_env(path_first, **kw)
 
 
 def choose(tmp_path, driver=None, fail=False, **env):
@@ -165,6 +163,9 @@ def test_mmcv_plan_cli_prints_the_stack_and_the_reason(tmp_path, driver,
             f'runs CUDA {DRIVERS[driver][1]}') in first
 
 
+@pytest.mark.skipif(
+    machine_facts.nvcc_version('/usr/local/cuda/bin/nvcc') == '12.1',
+    reason='this machine has a CUDA 12.1 compiler in /usr/local/cuda')
 def test_mmcv_plan_cli_stops_a_cuda_12_machine_without_a_12_1_compiler(
         tmp_path):
     out = _mmcv_plan_cli(tmp_path, '--stack', driver='cuda12.4')
@@ -176,16 +177,50 @@ def test_mmcv_plan_cli_stops_a_cuda_12_machine_without_a_12_1_compiler(
 
 def test_setup_env_stops_before_creating_or_downloading_anything(tmp_path):
     """A driver too old for both stacks: setup_env.sh exits 2 with the
-    reason, and no venv was even created."""
+    reason, and no venv was even created. Sandboxed so that a broken stop
+    fails this test in a second instead of setting up for real (a faked H100
+    would get a CUDA build of mmcv): a clean environment (the caller's
+    MMRM_STACK / MMRM_MMCV_CUDA / MMRM_CACHE / CUDA_HOME do not reach the
+    script), HOME and the cache in tmp_path, and a python that runs only the
+    deciders (anything after the stop exits at once: helpers.guarded_python),
+    with a time limit besides."""
     folder = fake_smi(tmp_path, 'cuda11.8')
-    venv = tmp_path / 'venv'
+    venv, cache = tmp_path / 'venv', tmp_path / 'cache'
+    env = env_with(folder, home=tmp_path / 'home', MMRM_VENV=str(venv),
+                   MMRM_CACHE=str(cache),
+                   MMRM_PYTHON=guarded_python(folder))
     out = subprocess.run(['bash', osp.join(ROOT, 'scripts', 'setup_env.sh')],
-                         capture_output=True, text=True,
-                         env=env_with(folder, MMRM_VENV=str(venv),
-                                      MMRM_CACHE=str(tmp_path / 'cache')))
-    assert out.returncode == 2
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode != GUARD_EXIT, (
+        'setup_env.sh went on past the stop: ' + out.stderr[-2000:])
+    assert out.returncode == 2, out.stderr[-2000:]
     assert 'too old for both stacks' in out.stderr
-    assert not venv.exists() and not (tmp_path / 'cache').exists()
+    assert not venv.exists() and not cache.exists()
+    assert not (tmp_path / 'home').exists()
+
+
+def test_the_sandbox_of_the_setup_env_test_holds_against_the_callers_env(
+        tmp_path, monkeypatch):
+    """What the test above relies on: the caller's overrides never reach
+    the script (MMRM_STACK would turn the stop off, MMRM_MMCV_CUDA=1 force
+    a CUDA build), and the guarded python stops anything but the deciders."""
+    for k, v in dict(MMRM_STACK='latest', MMRM_MMCV_CUDA='1',
+                     MMRM_CACHE='/nowhere', MMRM_PYTHON='/nowhere/python',
+                     CUDA_HOME='/nowhere', PIP_INDEX_URL='file:///nowhere',
+                     TORCH_CUDA_ARCH_LIST='9.0').items():
+        monkeypatch.setenv(k, v)
+    env = env_with(str(tmp_path), home=tmp_path)
+    assert not any(k.startswith(('MMRM_', 'CUDA', 'PIP_', 'TORCH_'))
+                   for k in env)
+    py = guarded_python(tmp_path)
+    ok = subprocess.run([py, osp.join(ROOT, 'scripts', 'stacks.py'), 'venv',
+                         'latest'], capture_output=True, text=True, env=env,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    made = tmp_path / 'made'
+    out = subprocess.run([py, '-m', 'venv', str(made)], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == GUARD_EXIT and not made.exists()
 
 
 # ------------------------------------------- the openmmlab stack's builds
