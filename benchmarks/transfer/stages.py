@@ -45,6 +45,8 @@ TASKS = {  # task -> (config, {metric name in results.json: logged key})
         _CONFIGS, 'upernet_r18-w16_1xb8-1000i_fmnist-scenes-128x128.py'),
         {'mIoU': 'mIoU'}),
 }
+TASK_NAMES = {'atss': 'ATSS', 'gfl': 'GFL', 'mask_rcnn': 'Mask R-CNN',
+              'htc': 'HTC', 'pspnet': 'PSPNet', 'upernet': 'UperNet'}
 SEG_TASKS = ('pspnet', 'upernet')  # mmseg logs mIoU in percent
 
 
