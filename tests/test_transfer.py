@@ -208,6 +208,28 @@ def test_phases_run_each_cell_after_its_pretraining():
     assert sorted(seen, key=str) == sorted(run_py.cells(p), key=str)
 
 
+def test_phases_of_a_subset_hold_its_cells_and_pretrainings_only():
+    p = dict(SMOKE, seeds=dict(atss=[0, 1, 2], upernet=[0, 1, 2]),
+             methods=('baseline', 'rm'),
+             replicates=[dict(init='baseline', pretrain_seed=0,
+                              finetune_seeds=[100], tasks=('atss', ))])
+    phases = run_py.phases(p, 'W', 'F', 'D', tasks=('atss', ), seeds=(0, 1))
+    jobs = [(k, a[:4] if k == 'finetune' else a[:2])
+            for phase in phases for k, a in phase]
+    assert sorted(a for k, a in jobs if k == 'pretrain') == [
+        ('baseline', 0), ('baseline', 1), ('rm', 0), ('rm', 1)]
+    assert sorted((a for k, a in jobs if k == 'finetune'), key=str) == sorted(
+        [('atss', i, None if i == 'random' else s, s) for s in (0, 1)
+         for i in ('random', 'baseline', 'rm')] + [('atss', 'baseline', 0,
+                                                    100)], key=str)
+    finished = set()
+    for phase in phases:  # still each cell after its pretraining
+        for k, a in phase:
+            assert k == 'pretrain' or a[1] == 'random' or (
+                a[1], a[2]) in finished
+        finished |= {(a[0], a[1]) for k, a in phase if k == 'pretrain'}
+
+
 # ---------------------------------------------------------------- analysis
 def _rows(values: dict, task='atss', metric='bbox_mAP'):
     return [dict(task=task, metric=metric, init=i, pretrain_seed=None if

@@ -19,7 +19,7 @@ def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
     """Per metric (one column each): top, every seed's value per init (dots)
     and the mean (bar); bottom, each pretraining minus the baseline, every
     seed's difference (dots) and the mean with its 95 % interval."""
-    from benchmarks.transfer.report import TASK_NAMES
+    from benchmarks.transfer.stages import TASK_NAMES
     plt = _pyplot()
     fig, axes = plt.subplots(2, len(cols), figsize=(2.4 * len(cols), 5.6),
                              squeeze=False)

@@ -20,13 +20,11 @@ import os.path as osp
 from typing import List
 
 from benchmarks.transfer import analysis
-from benchmarks.transfer.stages import TASKS
+from benchmarks.transfer.stages import TASK_NAMES, TASKS
 from mmrm.report import load_metafile, norm_key
 from mmrm.utils.markdown import markdown_table
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TASK_NAMES = {'atss': 'ATSS', 'gfl': 'GFL', 'mask_rcnn': 'Mask R-CNN',
-              'htc': 'HTC', 'pspnet': 'PSPNet', 'upernet': 'UperNet'}
 METRIC_NAMES = {'bbox_mAP': 'box AP', 'segm_mAP': 'mask AP', 'mIoU': 'mIoU'}
 INIT_NAMES = {'random': 'random init', 'baseline': 'baseline',
               'cutmix': 'CutMix', 'rm': 'RM'}

@@ -98,24 +98,37 @@ def cells(p: dict) -> list:
     return out
 
 
-def phases(p: dict, work_root: str, fmnist: str, data_root: str) -> list:
+def phases(p: dict, work_root: str, fmnist: str, data_root: str,
+           tasks=None, seeds=None) -> list:
     """Lists of independent jobs ``(kind, args)``, run one list after the
     other: the pretrainings of seed row k beside the cells of row k-1; the
-    replicates with the last row."""
-    seeds, out = seed_rows(p), []
-    plan = cells(p)
+    replicates with the last row. ``tasks`` / ``seeds`` (None: all) keep
+    the cells of those tasks and seed rows (a replicate's row is its
+    pretraining seed) and the pretrainings they need: a sitting can finish
+    the cheap tasks over several seeds before the expensive ones."""
+    rows_all = seed_rows(p)
+
+    def kept(c):
+        row = c[3] if c[2] in (None, c[3]) else c[2]
+        return ((tasks is None or c[0] in tasks)
+                and (seeds is None or row in seeds))
+
+    plan = [c for c in cells(p) if kept(c)]
     rows = [[c for c in plan if c[3] == s and c[2] in (None, s)]
-            for s in seeds]
+            for s in rows_all]
     rows[-1] += [c for c in plan if c[2] not in (None, c[3])]
-    for k in range(len(seeds) + 1):
+    needed = {c[2] for c in plan if c[2] is not None}
+    out = []
+    for k in range(len(rows_all) + 1):
         jobs = []
-        if k < len(seeds):
-            jobs += [('pretrain', (m, seeds[k], p['pretrain'], work_root,
+        if k < len(rows_all) and rows_all[k] in needed:
+            jobs += [('pretrain', (m, rows_all[k], p['pretrain'], work_root,
                                    fmnist)) for m in p['methods']]
         if k > 0:
             jobs += [('finetune', (*c, p, work_root, data_root))
                      for c in rows[k - 1]]
-        out.append(jobs)
+        if jobs:
+            out.append(jobs)
     return out
 
 
@@ -184,6 +197,11 @@ def parse_args(argv=None):
                         help='pretrainings / cells run at once')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads per job (0: torch default)')
+    parser.add_argument('--tasks', nargs='+', choices=sorted(stages.TASKS),
+                        help='run only the cells of these tasks now (the '
+                        'report covers the whole preset)')
+    parser.add_argument('--seeds', nargs='+', type=int,
+                        help='run only these seed rows now')
     parser.add_argument('--report-only', action='store_true',
                         help='no training: report the finished cells')
     args = parser.parse_args(argv)
@@ -218,7 +236,8 @@ def main(argv=None) -> dict:
     if not args.report_only:
         log(f'data: {p["scenes"]} -> {args.data_root}')
         stages.make_data(p, args.data_root, args.fmnist_root, args.work_root)
-        todo = phases(p, args.work_root, args.fmnist_root, args.data_root)
+        todo = phases(p, args.work_root, args.fmnist_root, args.data_root,
+                      args.tasks, args.seeds)
         counter = [0, sum(len(jobs) for jobs in todo)]
         for jobs in todo:
             run_all(jobs, args.jobs, args.threads, counter)

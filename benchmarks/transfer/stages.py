@@ -45,6 +45,8 @@ TASKS = {  # task -> (config, {metric name in results.json: logged key})
         _CONFIGS, 'upernet_r18-w16_1xb8-1000i_fmnist-scenes-128x128.py'),
         {'mIoU': 'mIoU'}),
 }
+TASK_NAMES = {'atss': 'ATSS', 'gfl': 'GFL', 'mask_rcnn': 'Mask R-CNN',
+              'htc': 'HTC', 'pspnet': 'PSPNet', 'upernet': 'UperNet'}
 SEG_TASKS = ('pspnet', 'upernet')  # mmseg logs mIoU in percent
 
 
@@ -229,19 +231,46 @@ def cell_config(task: str, init: str, pseed: Optional[int], fseed: int,
     return cfg
 
 
+# The merged config's keys that mmengine's Runner reads (``Runner.from_cfg``)
+# plus the imports they need: what decides a cell's training and evaluation.
+RUNNER_KEYS = ('model', 'data_preprocessor', 'train_dataloader',
+               'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
+               'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+               'val_evaluator', 'test_evaluator', 'default_hooks',
+               'custom_hooks', 'load_from', 'resume', 'env_cfg',
+               'log_processor', 'log_level', 'visualizer', 'default_scope',
+               'randomness', 'custom_imports')
+
+
+def _drop_default_scope(x, scope):
+    """``x`` without the ``_scope_`` tags that name the default scope
+    (mmengine adds them to what a config takes from ``mmdet::``/``mmseg::``;
+    they resolve in the same registry as no tag)."""
+    if isinstance(x, dict):
+        return {k: _drop_default_scope(v, scope) for k, v in x.items()
+                if not (k == '_scope_' and v == scope)}
+    if isinstance(x, (list, tuple)):
+        return [_drop_default_scope(v, scope) for v in x]
+    return x
+
+
 @functools.lru_cache(maxsize=None)
 def config_digest(task: str) -> str:
-    """sha1 of the task's merged config (every file it inherits from, mmdet's
-    and mmseg's included): a cell fine-tuned with another config is not
-    taken as done. (Once per task and process: formatting a merged config
-    takes seconds.)"""
+    """sha1 of what the Runner reads from the task's merged config (every
+    file it inherits from, mmdet's and mmseg's included): a cell fine-tuned
+    with another config is not taken as done, while renaming or moving a
+    helper variable between the config files does not void finished cells.
+    (Once per task and process: merging a config takes seconds.)"""
     import hashlib
 
     from mmengine.config import Config
 
     from mmrm.apis.quiet import known_harmless_warnings_filtered
     with known_harmless_warnings_filtered():  # mmdet::/mmseg:: inheritance
-        text = Config.fromfile(osp.join(REPO, TASKS[task][0])).pretty_text
+        cfg = Config.fromfile(osp.join(REPO, TASKS[task][0])).to_dict()
+    used = _drop_default_scope({k: cfg[k] for k in RUNNER_KEYS if k in cfg},
+                               cfg.get('default_scope'))
+    text = json.dumps(used, sort_keys=True, default=repr)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
