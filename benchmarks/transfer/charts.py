@@ -1,4 +1,6 @@
 """The transfer benchmark's charts (matplotlib, written to PNG)."""
+import textwrap
+
 from benchmarks.transfer import analysis
 
 COLORS = {'random': '#9e9e9e', 'baseline': '#4c72b0', 'cutmix': '#dd8452',
@@ -18,9 +20,13 @@ def _pyplot():
 def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
     """Per metric (one column each): top, every seed's value per init (dots)
     and the mean (bar); bottom, each pretraining minus the baseline, every
-    seed's difference (dots) and the mean with its 95 % interval."""
+    seed's difference (dots) and the mean with its 95 % interval. Metrics
+    without a finished cell are left out (named in the title)."""
     from benchmarks.transfer.stages import TASK_NAMES
     plt = _pyplot()
+    empty = [col for col in cols if not any(
+        analysis.values_by_seed(rows, col[0], col[1], i) for i in inits)]
+    cols = [col for col in cols if col not in empty] or cols[:1]
     fig, axes = plt.subplots(2, len(cols), figsize=(2.4 * len(cols), 5.6),
                              squeeze=False)
     others = [i for i in inits if i != 'baseline']
@@ -51,8 +57,12 @@ def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
         for ax in (top, bottom):
             ax.grid(axis='y', alpha=0.3)
             ax.tick_params(labelsize=7)
-    fig.suptitle(title + ': dots = seeds; bars = means; whiskers = 95 % '
-                 'interval of the paired difference', fontsize=8)
+    missing = ', '.join(f'{TASK_NAMES[t]} {METRICS[m]}' for t, m, _ in empty)
+    text = (title + ': dots = seeds; bars = means; whiskers = 95 % interval '
+            'of the paired difference' +
+            (f'. No cell finished yet: {missing}' if missing else ''))
+    width = fig.get_size_inches()[0]
+    fig.suptitle(textwrap.fill(text, int(18 * width)), fontsize=8)
     fig.tight_layout()
     fig.savefig(out_file, dpi=110)
     plt.close(fig)
