@@ -173,7 +173,7 @@ def setup(venv: Venv, key: str, quick: bool = False) -> str:
         venv.pip(['install', *TORCH, *BUILD_TOOLS])
         plan = venv.plan()
         log(mmcv_plan.describe(plan))
-        folder = osp.join(venv.cache_root, plan['cache_key'])
+        folder = mmcv_build.cache_folder(venv.cache_root, plan)
         wheel = cached_wheel(folder)
         installed = venv.installed_mmcv()
         # quick: leave the ops build to the background (any mmcv serves RM

@@ -40,9 +40,40 @@ def environment() -> dict:
     from mmrm.utils.mmcv_ops import ops_build
     gpus = [torch.cuda.get_device_name(i)
             for i in range(torch.cuda.device_count())]
-    return dict(torch=torch.__version__, torch_cuda=torch.version.cuda,
-                gpus=gpus, mmcv_ops=ops_build(),
-                host=os.uname().nodename)
+    return dict(python=sys.executable, torch=torch.__version__,
+                torch_cuda=torch.version.cuda, gpus=gpus,
+                mmcv_ops=ops_build(), host=os.uname().nodename)
+
+
+def _is_local(module: str) -> bool:
+    """A module of this repository (tools/, tests/, benchmarks/, mmrm/ as
+    a checkout), by its file or, for a subprocess's, by its name."""
+    mod = sys.modules.get(module)
+    path = getattr(mod, '__file__', None) or next(
+        iter(getattr(mod, '__path__', None) or []), None)
+    if path:
+        path = osp.realpath(path)
+        return path.startswith(ROOT + os.sep) and 'site-packages' not in path
+    return any(osp.exists(osp.join(ROOT, d, module + ext))
+               for d in ('tools', 'benchmarks', 'tests')
+               for ext in ('', '.py'))
+
+
+def imported(extra=()) -> dict:
+    """Top-level modules this process and ``extra`` (modules a step's
+    subprocess imported) used, outside the standard library and this
+    repository: module -> the distributions that provide it here (what
+    an offline node must have: tests/test_bundle_manifest.py)."""
+    import importlib.metadata as md
+    provides = md.packages_distributions()
+    names = {m.split('.')[0] for m in list(sys.modules) + list(extra)}
+    out = {}
+    for name in sorted(names):
+        if (name in sys.stdlib_module_names or name.startswith('__')
+                or _is_local(name)):
+            continue
+        out[name] = sorted(set(provides.get(name, [])))
+    return out
 
 
 def run_step(name: str, args) -> dict:
@@ -99,6 +130,9 @@ def main(argv=None) -> int:
                   f"({rows[-1]['seconds']} s) {rows[-1]['summary']}",
                   flush=True)
     report = dict(environment=env, steps=rows)
+    if not args.dry_run:
+        report['imports'] = imported(m for r in rows
+                                     for m in r.pop('imports', ()))
     path = osp.join(args.out, 'gpu_check.json')
     with open(path, 'w') as f:
         json.dump(report, f, indent=1)

@@ -1,0 +1,299 @@
+"""Wheels for an offline GPU node with a site-provided PyTorch: everything
+mmrm's stack needs there that the node lacks, in one folder to copy over.
+
+    python scripts/bundle.py --python 3.12 --torch 2.11.0 --cuda 13.0 \\
+        --arch 9.0 --out bundle/
+
+1. a build venv (``--work``): that Python, ``torch==--torch`` from the
+   package index (its CUDA must be ``--cuda``: the node's torch build) and
+   the build tools;
+2. mmcv compiled against that torch with CUDA kernels for ``--arch`` only
+   (no PTX) by :mod:`mmcv_build` with NVIDIA's compiler packages at torch's
+   CUDA version: cached under ``$MMRM_CACHE`` (the key names Python, torch,
+   CUDA and arch) and resumable; its debug symbols stripped for the bundle
+   (``strip --strip-debug``; the CUDA code is kept, and checked);
+3. pip resolves the stack's pins (:func:`stack_requirements`, one place) in
+   the build venv; what the node has (``--node``, default
+   ``scripts/bundle_node.txt``) is left out, the rest become wheels
+   (``pip wheel --no-deps``), mmrm's own included;
+4. ``mmrm-src.tar.gz`` (``git archive HEAD``: tools/, configs/,
+   benchmarks/, tests/ that ``tools/gpu_check.sh`` runs), ``manifest.json``
+   (:mod:`bundle_manifest`) and ``INSTALL.txt`` with the one command for
+   the node. It fails if a bundled wheel needs a package that neither the
+   bundle nor the node has, or if the folder is over ``--max-mib``.
+
+On the node (no index, no compile):
+
+    mkdir -p ~/mmrm && tar xzf bundle/mmrm-src.tar.gz -C ~/mmrm && \\
+    python3 -m pip install --no-index --no-deps --target ~/mmrm/site \\
+        bundle/*.whl && cd ~/mmrm && PYTHONPATH=~/mmrm/site tools/gpu_check.sh
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import bundle_manifest
+import mmcv_build
+from check_cuda_toolchain import fatbin_entries
+
+HERE = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(HERE)
+BUILD_TOOLS = ['setuptools>=77,<82', 'wheel', 'ninja']
+
+
+def stack_requirements() -> list:
+    """The stack's pins, read from the one place that holds them. At the
+    merge with requirements/*.txt: read requirements/stack-latest.txt here
+    (its lines minus torch / torchvision)."""
+    import setup_venv
+    return [*setup_venv.PINS, *setup_venv.MMCV_DEPS]
+
+
+def log(msg: str) -> None:
+    print(f'[bundle] {msg}', file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def find_python(version: str) -> str:
+    """An interpreter of ``version`` ('3.12' or a path): ``python3.12`` on
+    PATH, else pyenv's."""
+    if osp.sep in version:
+        return version
+    candidates = [shutil.which(f'python{version}')]
+    root = os.environ.get('PYENV_ROOT', osp.expanduser('~/.pyenv'))
+    candidates += sorted(glob.glob(osp.join(root, 'versions', f'{version}.*',
+                                            'bin', f'python{version}')))
+    for path in filter(None, candidates):
+        out = subprocess.run([path, '-c', 'import sys; print("%d.%d" % '
+                              'sys.version_info[:2])'], capture_output=True,
+                             text=True)
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return path
+    raise SystemExit(f'bundle: no Python {version} found (python{version} '
+                     'on PATH or pyenv): install it, or pass --python PATH')
+
+
+class BuildVenv:
+    """The venv the node's wheels are built in."""
+
+    def __init__(self, path: str, python: str):
+        self.path, self.python = path, osp.join(path, 'bin', 'python')
+        if not osp.isfile(self.python):
+            log(f'creating {path} with {python}')
+            run([python, '-m', 'venv', path])
+
+    def pip(self, args, **kw):
+        return run([self.python, '-m', 'pip', *args, '-q',
+                    '--disable-pip-version-check'], **kw)
+
+    def py(self, code: str) -> str:
+        return run([self.python, '-c', code], capture_output=True,
+                   text=True).stdout.strip()
+
+
+def prepare_venv(args) -> BuildVenv:
+    venv = BuildVenv(osp.join(args.work, 'venv'), find_python(args.python))
+    log(f'installing torch=={args.torch} and the build tools')
+    venv.pip(['install', f'torch=={args.torch}', *BUILD_TOOLS])
+    got = venv.py('import torch; print(torch.__version__, torch.version.cuda)')
+    version, cuda = got.split()
+    if version.split('+')[0] != args.torch or cuda != args.cuda:
+        raise SystemExit(f'bundle: torch {version} (CUDA {cuda}) from the '
+                         f'index, the node has {args.torch} for CUDA '
+                         f'{args.cuda}: the index offers no such build here')
+    return venv
+
+
+def build_mmcv(args, venv: BuildVenv) -> str:
+    """The CUDA mmcv wheel for the node (cached, resumable)."""
+    env = dict(os.environ, MMRM_MMCV_CUDA='1', TORCH_CUDA_ARCH_LIST=args.arch)
+    if args.jobs:
+        env['MAX_JOBS'] = str(args.jobs)
+    out = run([venv.python, osp.join(HERE, 'mmcv_plan.py'), '--json'],
+              env=env, capture_output=True, text=True).stdout
+    plan = json.loads(out)['plan']
+    log(f"mmcv plan: {plan['cache_key']}, MAX_JOBS={plan['max_jobs']}")
+    cuda_home = mmcv_build.prepare_toolchain(plan, venv.path, venv.pip)
+    folder = osp.join(args.cache, plan['cache_key'])
+    return mmcv_build.build(plan, folder, cuda_home, venv.python)
+
+
+def strip_wheel(venv: BuildVenv, wheel: str, out: str, arch: str) -> dict:
+    """``wheel`` with its shared objects' debug symbols stripped, into
+    ``out``; checks each CUDA extension still holds ``sm_<arch>`` code."""
+    sm = int(arch.replace('.', '').replace('+PTX', ''))
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        run([venv.python, '-m', 'wheel', 'unpack', '-d', tmp, wheel],
+            stdout=subprocess.DEVNULL)
+        (tree, ) = glob.glob(osp.join(tmp, '*'))
+        code = []
+        for so in glob.glob(osp.join(tree, '**', '*.so'), recursive=True):
+            run(['strip', '--strip-debug', so])
+            entries = fatbin_entries(so, tmp) if _has_fatbin(so) else []
+            code += [f"{'cubin' if k == 2 else 'ptx'} sm_{a}"
+                     for k, a in entries]
+        if f'cubin sm_{sm}' not in code:
+            raise SystemExit(f'bundle: {wheel} holds no sm_{sm} code '
+                             f'({code}): a CPU build?')
+        run([venv.python, '-m', 'wheel', 'pack', '-d', out, tree],
+            stdout=subprocess.DEVNULL)
+    return dict(stripped_from=os.path.getsize(wheel),
+                cuda_code=sorted(set(code)))
+
+
+def _has_fatbin(path: str) -> bool:
+    out = run(['objdump', '-h', path], capture_output=True, text=True)
+    return '.nv_fatbin' in out.stdout
+
+
+def resolve(venv: BuildVenv, find_links: str, work: str) -> list:
+    """``[(name, version), ...]`` pip picks for the stack (in the build
+    venv: the node's Python and platform), mmcv from ``find_links``."""
+    report = osp.join(work, 'resolve.json')
+    venv.pip(['install', '--dry-run', '--ignore-installed', '--report',
+              report, '--find-links', find_links,
+              f'mmcv=={mmcv_build.MMCV_VERSION}', *stack_requirements()])
+    with open(report) as f:
+        items = json.load(f)['install']
+    return [(bundle_manifest.canonicalize_name(i['metadata']['name']),
+             i['metadata']['version']) for i in items]
+
+
+def split_node(resolved, node: dict):
+    """(to bundle, provided by the node) of the resolved packages."""
+    bundle, provided = [], []
+    for name, version in resolved:
+        on_node = any(n in node for n in (
+            name, *bundle_manifest.PROVIDED_BY.get(name, ())))
+        (provided if on_node else bundle).append((name, version))
+    return bundle, provided
+
+
+def source_archive(out: str) -> dict:
+    head = run(['git', '-C', ROOT, 'rev-parse', 'HEAD'], capture_output=True,
+               text=True).stdout.strip()
+    dirty = run(['git', '-C', ROOT, 'status', '--porcelain',
+                 '--untracked-files=no'], capture_output=True,
+                text=True).stdout.strip()
+    if dirty:
+        log(f'note: mmrm-src.tar.gz holds commit {head[:10]}, not the '
+            'uncommitted changes')
+    path = osp.join(out, 'mmrm-src.tar.gz')
+    run(['git', '-C', ROOT, 'archive', '--format=tar.gz', '-o',
+         osp.abspath(path), 'HEAD'])
+    return dict(file=osp.basename(path), commit=head,
+                bytes=os.path.getsize(path))
+
+
+INSTALL = ('mkdir -p ~/mmrm && tar xzf bundle/mmrm-src.tar.gz -C ~/mmrm && '
+           'python3 -m pip install --no-index --no-deps --target ~/mmrm/site '
+           'bundle/*.whl && cd ~/mmrm && PYTHONPATH=~/mmrm/site '
+           'tools/gpu_check.sh')
+
+
+def make_bundle(args) -> dict:
+    t0 = time.time()
+    node = bundle_manifest.read_node(args.node)
+    os.makedirs(args.work, exist_ok=True)
+    venv = prepare_venv(args)
+    mmcv_wheel = build_mmcv(args, venv)
+    if osp.exists(args.out):
+        shutil.rmtree(args.out)
+    os.makedirs(args.out)
+    slim = strip_wheel(venv, mmcv_wheel, args.out, args.arch)
+    resolved = resolve(venv, osp.dirname(mmcv_wheel), args.work)
+    to_bundle, provided = split_node(resolved, node)
+    names = [f'{n}=={v}' for n, v in to_bundle if n != 'mmcv']
+    log(f"wheels for {', '.join(names)} and mmrm; the node provides "
+        f"{', '.join(n for n, _ in provided)}")
+    venv.pip(['wheel', '--no-deps', '-w', args.out, *names, ROOT])
+    with open(osp.join(args.work, 'node-provided.txt'), 'w') as f:
+        f.write(''.join(f'{n}=={v}\n' for n, v in provided))
+    source = source_archive(args.out)
+    wheels = []
+    for path in sorted(glob.glob(osp.join(args.out, '*.whl'))):
+        info = bundle_manifest.wheel_info(path, args.python)
+        info.update(file=osp.basename(path), bytes=os.path.getsize(path))
+        if info['name'] == 'mmcv':
+            info.update(slim)
+        wheels.append(info)
+    unmet = bundle_manifest.unmet_requirements(wheels, node)
+    total = sum(w['bytes'] for w in wheels) + source['bytes']
+    manifest = dict(
+        target=dict(python=args.python, torch=args.torch, cuda=args.cuda,
+                    arch=args.arch, platform='linux_x86_64'),
+        node_list=osp.relpath(args.node, ROOT), wheels=wheels,
+        source=source, node_provided=dict(provided), total_bytes=total,
+        limit_bytes=args.max_mib * 2**20, install=INSTALL,
+        built=dict(date=time.strftime('%Y-%m-%d'), seconds=round(
+            time.time() - t0), machine=f'{platform.machine()}, '
+            f'{os.cpu_count()} cores'))
+    with open(osp.join(args.out, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+    with open(osp.join(args.out, 'INSTALL.txt'), 'w') as f:
+        f.write(INSTALL + '\n')
+    if unmet:
+        raise SystemExit('bundle: requirements met by neither the bundle '
+                         'nor the node:\n  ' + '\n  '.join(unmet))
+    if total > args.max_mib * 2**20:
+        big = sorted(wheels, key=lambda w: -w['bytes'])[:3]
+        raise SystemExit(f'bundle: {total / 2**20:.1f} MiB > {args.max_mib} '
+                         'MiB; largest: ' + ', '.join(
+                             f"{w['file']} {w['bytes'] / 2**20:.1f} MiB"
+                             for w in big))
+    return manifest
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--python', required=True, help="the node's Python, "
+                   'e.g. 3.12 (or a path to such an interpreter)')
+    p.add_argument('--torch', required=True, help="the node's torch, e.g. "
+                   '2.11.0')
+    p.add_argument('--cuda', required=True, help="its CUDA, e.g. 13.0")
+    p.add_argument('--arch', required=True, help="the node GPUs' compute "
+                   'capability, e.g. 9.0 (H100/H200)')
+    p.add_argument('--out', required=True, help='bundle folder (replaced)')
+    p.add_argument('--node', default=osp.join(HERE, 'bundle_node.txt'),
+                   help="the node's packages, one per line")
+    p.add_argument('--work', default=None, help='build venv and scratch '
+                   '(default ~/.cache/mmrm/bundle-<python>-torch<torch>)')
+    p.add_argument('--cache', default=os.environ.get('MMRM_CACHE', osp.join(
+        osp.expanduser('~'), '.cache', 'mmrm')), help='mmcv wheel cache')
+    p.add_argument('--jobs', type=int, default=None, help='MAX_JOBS')
+    p.add_argument('--max-mib', type=int, default=64)
+    args = p.parse_args(argv)
+    if args.work is None:
+        args.work = osp.join(args.cache, f'bundle-py{args.python}-torch'
+                             f'{args.torch}')
+    if '+PTX' in args.arch or ';' in args.arch:
+        p.error('--arch: one compute capability, machine code only (e.g. '
+                '9.0): PTX and more archs would not fit the size')
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    m = make_bundle(args)
+    print(f"bundle {args.out}: {len(m['wheels'])} wheels + source, "
+          f"{m['total_bytes'] / 2**20:.1f} MiB of {args.max_mib} MiB "
+          f"({m['built']['seconds']} s)")
+    for w in sorted(m['wheels'], key=lambda w: -w['bytes']):
+        print(f"  {w['bytes'] / 2**20:7.2f} MiB  {w['file']}")
+    print(f'on the node:\n  {INSTALL}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
