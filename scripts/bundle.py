@@ -174,9 +174,12 @@ def split_node(resolved, node: dict):
     """(to bundle, provided by the node) of the resolved packages."""
     bundle, provided = [], []
     for name, version in resolved:
-        on_node = any(n in node for n in (
-            name, *bundle_manifest.PROVIDED_BY.get(name, ())))
-        (provided if on_node else bundle).append((name, version))
+        on_node = [n for n in (name, *bundle_manifest.PROVIDED_BY.get(
+            name, ())) if n in node]
+        if on_node:  # under the node's name (opencv-python-headless)
+            provided.append((on_node[0], version))
+        else:
+            bundle.append((name, version))
     return bundle, provided
 
 

@@ -29,14 +29,14 @@ def manifest():
         return json.load(f)
 
 
-def make_wheel(folder, name, version, requires=(), modules=(name, )):
+def make_wheel(folder, name, version, requires=(), modules=None):
     path = osp.join(folder, f'{name}-{version}-py3-none-any.whl')
     info = f'{name}-{version}.dist-info'
     meta = ''.join(f'Requires-Dist: {r}\n' for r in requires)
     with zipfile.ZipFile(path, 'w') as zf:
         zf.writestr(f'{info}/METADATA', f'Metadata-Version: 2.1\nName: '
                     f'{name}\nVersion: {version}\n{meta}')
-        for m in modules:
+        for m in modules or [name]:
             zf.writestr(f'{m}/__init__.py', '')
         zf.writestr(f'{info}/RECORD', '')
     return path
