@@ -129,6 +129,16 @@ def venv_cuda_trees(torch_cuda: str, python: str = sys.executable):
     return [osp.join(purelib, 'nvidia', f"cu{torch_cuda.split('.')[0]}")]
 
 
+def torch_cuda_includes(python: str = sys.executable):
+    """The header folders of the NVIDIA packages torch depends on
+    (``site-packages/nvidia/cuXX/include``) in ``python``'s environment."""
+    purelib = subprocess.run(
+        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()'
+         "['purelib'])"], capture_output=True, text=True,
+        check=True).stdout.strip()
+    return sorted(glob.glob(osp.join(purelib, 'nvidia', 'cu*', 'include')))
+
+
 def nvcc_output(cuda_home: str) -> str:
     """``nvcc --version`` of a toolkit folder ('' if it has none)."""
     try:
@@ -265,6 +275,12 @@ def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
         env = dict(os.environ, **plan['build_env'])
         if cuda_home:
             env['CUDA_HOME'] = cuda_home
+        if plan['mode'] == 'cuda':
+            # torch's CUDA headers include cusparse.h, cublas_v2.h, ...,
+            # which a system toolkit of only the compiler parts lacks: after
+            # the toolkit's include/ (CPATH comes after -I), torch's own
+            env['CPATH'] = os.pathsep.join(filter(None, [
+                env.get('CPATH'), *torch_cuda_includes(python)]))
         scratch, want = osp.join(folder, PARTIAL), recipe(plan, cuda_home)
         if _resumable(scratch, want):
             log(f'resuming the partial build in {scratch} '
