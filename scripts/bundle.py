@@ -157,13 +157,14 @@ def _has_fatbin(path: str) -> bool:
     return '.nv_fatbin' in out.stdout
 
 
-def resolve(venv: BuildVenv, find_links: str, work: str) -> list:
+def resolve(venv: BuildVenv, work: str) -> list:
     """``[(name, version), ...]`` pip picks for the stack (in the build
-    venv: the node's Python and platform), mmcv from ``find_links``."""
+    venv: the node's Python and platform); mmcv itself is built apart,
+    its requirements are among the stack's (the manifest's requirement
+    check reads the built wheel's own)."""
     report = osp.join(work, 'resolve.json')
     venv.pip(['install', '--dry-run', '--ignore-installed', '--report',
-              report, '--find-links', find_links,
-              f'mmcv=={mmcv_build.MMCV_VERSION}', *stack_requirements()])
+              report, *stack_requirements()])
     with open(report) as f:
         items = json.load(f)['install']
     return [(bundle_manifest.canonicalize_name(i['metadata']['name']),
@@ -210,20 +211,24 @@ def make_bundle(args) -> dict:
     node = bundle_manifest.read_node(args.node)
     os.makedirs(args.work, exist_ok=True)
     venv = prepare_venv(args)
-    mmcv_wheel = build_mmcv(args, venv)
     if osp.exists(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)
-    slim = strip_wheel(venv, mmcv_wheel, args.out, args.arch)
-    resolved = resolve(venv, osp.dirname(mmcv_wheel), args.work)
-    to_bundle, provided = split_node(resolved, node)
-    names = [f'{n}=={v}' for n, v in to_bundle if n != 'mmcv']
+    # the quick part first: a resolver problem shows before the long build
+    to_bundle, provided = split_node(resolve(venv, args.work), node)
+    names = [f'{n}=={v}' for n, v in to_bundle]
     log(f"wheels for {', '.join(names)} and mmrm; the node provides "
         f"{', '.join(n for n, _ in provided)}")
-    venv.pip(['wheel', '--no-deps', '-w', args.out, *names, ROOT])
-    with open(osp.join(args.work, 'node-provided.txt'), 'w') as f:
-        f.write(''.join(f'{n}=={v}\n' for n, v in provided))
     source = source_archive(args.out)
+    # mmrm's wheel from the archived commit (a build in the checkout would
+    # leave build/ there)
+    src = osp.join(args.work, 'mmrm-src')
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    run(['tar', 'xzf', osp.join(args.out, source['file']), '-C', src])
+    venv.pip(['wheel', '--no-deps', '-w', args.out, *names, src])
+    mmcv_wheel = build_mmcv(args, venv)
+    slim = strip_wheel(venv, mmcv_wheel, args.out, args.arch)
     wheels = []
     for path in sorted(glob.glob(osp.join(args.out, '*.whl'))):
         info = bundle_manifest.wheel_info(path, args.python)

@@ -5,7 +5,8 @@ in it, with no package index, and ``tools/gpu_check.sh --cpu`` after it.
 1. ``--venv``: the node's Python with the node's torch / torchvision /
    numpy (versions from the node list) and the packages the manifest says
    the node provides (``node_provided``) from the package index -- and
-   nothing the node list lacks (checked: ``pip list`` must be a subset);
+   nothing that neither the node list nor the bundle holds (checked on
+   ``pip list``);
 2. ``HOME=--home``, that venv first on PATH (the node's ``python3``), the
    manifest's ``install`` line with ``--cpu`` for ``tools/gpu_check.sh``:
    the source archive unpacked, ``pip install --no-index --no-deps
@@ -46,11 +47,14 @@ def node_venv(venv: str, manifest: dict, node: dict) -> None:
     listed = json.loads(bundle.run(
         [python, '-m', 'pip', 'list', '--format', 'json'],
         capture_output=True, text=True).stdout)
+    # a dependency pulled in that the bundle brings too is shadowed by the
+    # bundle's copy (PYTHONPATH comes first); any other would hide a gap
+    bundled = {w['name'] for w in manifest.get('wheels', [])}
     extra = sorted({bundle_manifest.canonicalize_name(p['name'])
-                    for p in listed} - set(node) - VENV_BASE)
+                    for p in listed} - set(node) - VENV_BASE - bundled)
     if extra:
-        raise SystemExit(f'rehearsal: the venv holds {extra}, which the '
-                         'node does not have: it would hide a gap')
+        raise SystemExit(f'rehearsal: the venv holds {extra}, which neither '
+                         'the node nor the bundle has: it would hide a gap')
 
 
 def main(argv=None) -> int:

@@ -210,3 +210,28 @@ def test_partial_build_of_another_recipe_starts_afresh(tmp_path, monkeypatch,
     assert seen == []
     with open(osp.join(folder, 'plan.json')) as f:
         assert json.load(f)['build_env'] == plan['build_env']
+
+
+# ------------------------------------------ the set-up check of a build node
+@pytest.mark.parametrize('build,smi_gpus,code', [
+    ('cuda 13.0', False, 0),  # a login node: kernels there, none to run on
+    ('cpu', False, 1),        # CUDA asked for, a CPU build installed
+    ('cuda 13.0', True, 1)])  # GPUs torch cannot use (driver too old)
+def test_expect_cuda_without_a_gpu_passes_only_for_a_cuda_build_node(
+        monkeypatch, capsys, build, smi_gpus, code):
+    """set-up ends with `python -m mmrm.utils.mmcv_ops --expect cuda`; on a
+    machine without a GPU (MMRM_MMCV_CUDA=1) it must accept a CUDA build
+    after checking its CPU kernels, and refuse a CPU build."""
+    from mmrm.utils import mmcv_ops
+    checked = []
+    monkeypatch.setattr(mmcv_ops.torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(mmcv_ops, 'ops_build', lambda: build)
+    monkeypatch.setattr(mmcv_ops, '_smi_lists_gpus', lambda: smi_gpus)
+    monkeypatch.setattr(mmcv_ops, 'check_ops',
+                        lambda d: checked.append(d) or {'nms': 0.0})
+    assert mmcv_ops.main(['--expect', 'cuda']) == code
+    out = capsys.readouterr()
+    if code == 0:
+        assert checked == ['cpu'] and 'not run (no GPU here' in out.out
+    else:
+        assert checked == [] and 'CUDA ops expected' in out.err
