@@ -165,6 +165,8 @@ def main(argv=None) -> int:
     with open(path, 'w') as f:
         json.dump(report, f, indent=1)
     print(table(rows))
+    if not args.dry_run:
+        print(f"\nsteps: {sum(r['seconds'] for r in rows):.0f} s in all")
     print(f'\nJSON: {path}')
     return 1 if any(r['status'] == 'FAIL' for r in rows) else 0
 
