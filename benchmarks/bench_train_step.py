@@ -6,16 +6,21 @@ backbone, same initial weights, same batches; ``train_step/methods.py``) and
 measures ``model.train_step`` (data preprocessor with its batch mixing,
 forward, loss, backward, SGD update):
 
-* time: ``--warmup`` untimed steps per method, then ``--rounds`` rounds; in
-  each round every method runs ``ceil(--steps / --rounds)`` steps back to
-  back, in an order that alternates between rounds (rotated every second
-  round, reversed in odd rounds). A ratio is computed per round (median step
-  time of one method over the other's in the same round, which cancels the
-  machine's slow and fast phases) and reported as the median over rounds
-  with the interquartile range ``[Q1, Q3]``. On a 1-thread CPU run the clock
-  is the CPU time of the torch thread (other processes sharing the cores do
-  not count, cache and frequency effects still do); otherwise wall-clock
-  time, with the device synchronised around every step.
+* time (``torch.utils.benchmark``): ``--warmup`` untimed steps per method,
+  then ``--rounds`` rounds; in each round every method runs one block of
+  ``ceil(--steps / --rounds)`` steps, timed by its ``Timer`` (which first
+  runs 2 untimed steps of it), in an order that alternates between rounds
+  (rotated every second round, reversed in odd rounds: interleaving is not a
+  Timer feature, so the rounds are driven here). Each block gives one
+  ``Measurement`` (its mean step time); a method's step time is the median
+  and interquartile range of its rounds (``Measurement``), printed by
+  ``Compare``. A ratio is computed per round (one method's block over the
+  other's in the same round, which cancels the machine's slow and fast
+  phases) and reported as the median over rounds with the interquartile
+  range ``[Q1, Q3]``. On a 1-thread CPU run the clock is the CPU time of the
+  torch thread (other processes sharing the cores do not count, cache and
+  frequency effects still do), with the wall time alongside; otherwise
+  wall-clock time, with the device synchronised before each reading.
 * counts (exact, the same on every run): GFLOPs of the matmuls and
   convolutions of one step (torch ``FlopCounterMode``, forward + backward;
   element-wise ops, RoIAlign and resizing are not counted) and the number
@@ -44,10 +49,11 @@ preprocessor and head alone), ``--sync-debug`` (CUDA host syncs),
 {"torch", "clock" ("cpu" | "wall"), "torch_threads", "cpu_count", "gpu"
 (CUDA only), "load_avg_start", "load_avg_end"}, "methods": {METHOD:
 {...}}}`` with, per method (``baseline``, ``mixup``, ``cutmix``, ``rm``):
-``time_ms`` and ``wall_ms`` ``[median, q1, q3]`` over the timed steps
-(``time_ms`` is on the primary clock), ``ratios`` ``{OTHER: [median, q1,
-q3]}`` (per-round ratios to every method, primary clock), ``steps``,
-``rounds``, ``gflops``, ``aten_ops``, ``mem_mb`` (NaN when skipped),
+``time_ms`` and ``wall_ms`` ``{"median", "iqr"}`` of the step time over
+the rounds (``time_ms`` on the primary clock), ``ratios`` ``{OTHER:
+[median, q1, q3]}`` (per-round ratios to every method, primary clock),
+``steps`` (timed), ``rounds``,
+``gflops``, ``aten_ops``, ``mem_mb`` (NaN when skipped),
 ``params_train``, ``params_deploy``, ``sections`` (``{"preprocess",
 "head"}`` ms with ``--profile``, else empty) and ``host_syncs`` (int with
 ``--sync-debug`` on CUDA, else null).

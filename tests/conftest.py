@@ -46,10 +46,15 @@ def fmnist_small(tmp_path_factory):
 def _mmpretrain_default_scope():
     """Each test starts in mmpretrain's registry scope: a Runner of an mmdet or
     mmseg config earlier in the same worker leaves its scope as the current
-    default, which would send MODELS.build of a classifier to mmseg's registry."""
+    default, which would send MODELS.build of a classifier to mmseg's registry.
+    Likewise a fresh message hub: a Runner stopped by an error inside its
+    training loop leaves ``loop_stage='train'`` in its hub, which would make
+    the RM preprocessor of a later test look for RecursiveMixHistoryHook."""
     import uuid
 
+    from mmengine.logging import MessageHub
     from mmengine.registry import DefaultScope
-    DefaultScope.get_instance(f'mmrm-test-{uuid.uuid4().hex}',
-                              scope_name='mmpretrain')
+    name = f'mmrm-test-{uuid.uuid4().hex}'
+    DefaultScope.get_instance(name, scope_name='mmpretrain')
+    MessageHub.get_instance(name)
     yield

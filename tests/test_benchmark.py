@@ -1,6 +1,5 @@
 """benchmarks/: train-step benchmark (smoke run, statistics, CLI) and the
 Fashion-MNIST comparison helpers."""
-import importlib.util
 import json
 import math
 import os
@@ -10,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from helpers import run_script
+from helpers import load_tool, run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the benchmark's modules are imported as its command line imports them
@@ -20,17 +19,9 @@ from train_step.memory import cpu_peak_tensor_bytes  # noqa: E402
 from train_step.methods import model_config  # noqa: E402
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(ROOT, 'benchmarks', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 BENCH = 'benchmarks/bench_train_step.py'
-bench = _load('bench_train_step')
-compare = _load('compare_fmnist')
+bench = load_tool(BENCH)
+compare = load_tool('benchmarks/compare_fmnist.py')
 
 
 def _rows(table):
@@ -58,17 +49,26 @@ def test_bench_smoke_prints_ratios_with_spread_and_writes_json(
     # "ERROR:... gpuGetDeviceCount failed", "[W... CPUAllocator.cpp...]"
     assert not [line for line in err.splitlines() if line.startswith(
         ('[W', 'ERROR:', 'USDT:', 'STAGE:'))], err
-    time_table, _, rest = out.split('\n', 1)[1].partition('\n\n')
-    rows = _rows(time_table)
+    header, compare_block, rest = out.split('```')
+    assert header.startswith('# train step: resnet18 (base 16), batch 4')
+    # torch.utils.benchmark's Compare: one row per method, both clocks
+    assert ' train step: resnet18 (base 16), batch 4, 32x32, 10 classes, ' \
+        'cpu ]' in compare_block
+    assert re.search(r'\|\s+CPU time\s+\|\s+wall time', compare_block)
+    for name in ('baseline', 'Mixup', 'CutMix', 'RM'):
+        assert re.search(rf'^\s+{name}\s+\|\s+\d+\.\d', compare_block,
+                         re.M), (name, compare_block)
+    ratio_table, note, counts = rest.strip().split('\n\n')[:3]
+    rows = _rows(ratio_table)
     assert set(rows) == {'baseline', 'Mixup', 'CutMix', 'RM'}
     for name, cells in rows.items():
-        for cell in cells[1:4]:  # step time, / baseline, / CutMix
+        for cell in cells[1:3]:  # / baseline, / CutMix
             med, q1, q3 = map(float, re.fullmatch(SPREAD, cell).groups())
             assert 0 < q1 <= med <= q3, (name, cells)
-    assert rows['baseline'][2] == '1.000 [1.000, 1.000]'
-    assert rows['CutMix'][3] == '1.000 [1.000, 1.000]'
-    assert 'median [Q1, Q3] over the 2 rounds' in rest
-    counts = _rows(rest.split('\n\n')[1])
+    assert rows['baseline'][1] == '1.000 [1.000, 1.000]'
+    assert rows['CutMix'][2] == '1.000 [1.000, 1.000]'
+    assert 'median [Q1, Q3] over the 2 rounds' in note
+    counts = _rows(counts)
     assert float(counts['baseline'][2]) == 1.0
     assert int(counts['RM'][3]) > int(counts['CutMix'][3])  # aten ops
     saved = json.loads(path.read_text())
@@ -80,6 +80,7 @@ def test_bench_smoke_prints_ratios_with_spread_and_writes_json(
     for m, r in methods.items():
         assert r['steps'] == 4 and r['rounds'] == 2 and r['mem_mb'] > 0
         assert len(r['ratios']['baseline']) == 3 and r['gflops'] > 0
+        assert r['time_ms']['median'] > 0 and r['time_ms']['iqr'] >= 0
         # every key of the JSON is documented in the command's docstring
         assert all(f'``{k}``' in bench.__doc__ for k in r), r.keys()
     # RM trains an extra fc_roi (C*K + K) that the deployed model drops
@@ -90,6 +91,71 @@ def test_bench_smoke_prints_ratios_with_spread_and_writes_json(
         methods['baseline']['params_train']}
     assert methods['rm']['gflops'] > methods['baseline']['gflops']
     assert 'preprocess (ms, min)' in out and 'both − CutMix' in out
+
+
+def test_timed_rounds_interleave_and_measure_each_method_per_round(
+        monkeypatch):
+    """The rounds run the methods in round_order, each Timer block on its
+    own method's model with fresh batches, and every round's Measurement
+    holds that block's mean step time, on the CPU clock and the wall clock
+    (a fake clock that the models advance by a known cost per step)."""
+    from train_step import measure
+
+    class FakeTime:
+        now = cpu = 0.0
+
+        def perf_counter(self):
+            return self.now
+
+        def thread_time(self):
+            return self.cpu
+
+    clock = FakeTime()
+    monkeypatch.setattr(measure, 'time', clock)
+
+    class Model:
+        """A train step of known cost (wall: twice the CPU time)."""
+
+        def __init__(self, name, seconds, log):
+            self.name, self.seconds, self.log = name, seconds, log
+
+        def train_step(self, data, wrapper):
+            self.log.append((self.name, data))
+            clock.cpu += self.seconds
+            clock.now += 2 * self.seconds
+
+    counter = iter(range(10**6))
+
+    def pool():
+        """A fresh batch, of a cost that must not be timed."""
+        clock.cpu += 1.0
+        clock.now += 1.0
+        return next(counter)
+
+    log, costs = [], {'baseline': 0.002, 'rm': 0.006}
+    models = {m: (Model(m, s, log), None) for m, s in costs.items()}
+    primary, wall = measure.timed_rounds(
+        models, pool, torch.device('cpu'), rounds=4,
+        steps=12, warmup=1, cpu_clock=True, label='t')
+    for m, seconds in costs.items():
+        assert [x.number_per_run for x in primary[m]] == [3] * 4
+        assert [x.times[0] for x in primary[m]] == pytest.approx(
+            [seconds] * 4)
+        assert [x.times[0] for x in wall[m]] == pytest.approx(
+            [2 * seconds] * 4)
+        assert {x.description for x in primary[m]} == {'CPU time'}
+        assert {x.description for x in wall[m]} == {'wall time'}
+    assert stats.paired_ratios({m: [x.times[0] for x in r] for m, r in
+                                primary.items()})['rm']['baseline'] == \
+        pytest.approx((3.0, 3.0, 3.0))
+    # warm-up, then per round: the methods in round_order, each a block of
+    # 2 untimed + 3 timed steps, every step on a batch of its own
+    expected = ['baseline', 'rm']
+    for r in range(4):
+        for m in stats.round_order(['baseline', 'rm'], r):
+            expected += [m] * 5
+    assert [n for n, _ in log] == expected
+    assert len({d for _, d in log}) == len(log)
 
 
 def test_cpu_peak_tensor_bytes_sees_transient_allocations():
@@ -151,17 +217,14 @@ def test_spread_is_median_and_interquartile_range():
 
 def test_paired_ratios_cancel_a_slow_round():
     # round 1 is 3x slower for everyone (another process took the core)
-    times = {
-        'cutmix': [(10.0, 0), (10.0, 0), (30.0, 1)],
-        'rm': [(10.2, 0), (10.2, 0), (30.6, 1)],
-        'baseline': [(9.0, 0), (27.0, 1), (8.0, 2)],
-    }
+    times = {'cutmix': [10.0, 30.0, 10.0], 'rm': [10.2, 30.6, 10.2],
+             'baseline': [9.0, 27.0, 8.0]}
     ratios = stats.paired_ratios(times)
     assert ratios['rm']['cutmix'] == pytest.approx((1.02, 1.02, 1.02))
     assert ratios['cutmix']['baseline'][0] == pytest.approx(10 / 9)
     assert ratios['baseline']['baseline'] == (1.0, 1.0, 1.0)
     # per-round ratios 1.02 and 3.06: median 2.04, quartiles 1.53, 2.55
-    times['cutmix'] = [(10.0, 0), (10.0, 1)]
+    times = {'cutmix': [10.0, 10.0], 'rm': [10.2, 30.6]}
     assert stats.paired_ratios(times)['rm']['cutmix'] == pytest.approx(
         (2.04, 1.53, 2.55))
 

@@ -38,11 +38,16 @@ def _row(markdown, config, table):
     raise AssertionError(f'no row for {config} in table {table}')
 
 
-def _uses(markdown):
-    """Run folder -> what the report says it was used for."""
+def _runs(markdown):
+    """Run folder -> (result, use) as the report lists them."""
     rows = [_cells(line) for line in _section(
         markdown, 'Runs found under').splitlines() if line.startswith('| `')]
-    return {name.strip('`'): use for name, _, use in rows}
+    return {name.strip('`'): (result, use) for name, _, result, use in rows}
+
+
+def _uses(markdown):
+    """Run folder -> what the report says it was used for."""
+    return {name: use for name, (_, use) in _runs(markdown).items()}
 
 
 @pytest.fixture(scope='module')
@@ -96,13 +101,45 @@ def test_lists_every_run_with_the_cells_it_filled_or_why_not(report_last):
         'ignored: paper table(s) 5 not requested (--tables)')
 
 
-def test_demo_runs_get_a_table_of_their_own(report_last):
-    (row, ) = [_cells(line) for line in _section(
-        report_last, 'Runs that are not paper configurations').splitlines()
-        if line.startswith('| `')]
-    assert row == ['`demo/resnet18-w16_1xb128-3e-rm_fmnist-64px`',
-                   '`resnet18-w16_1xb128-3e-rm_fmnist-64px`',
-                   'accuracy/top1 85.2 (step 1)']
+def test_runs_come_first_with_their_result_in_the_papers_units(report_last):
+    """The report opens with the runs: classification as top-1/top-5 error,
+    COCO AP (logged as a fraction) and mIoU in %, the epoch of an
+    epoch-based run named as such."""
+    assert report_last.startswith('### Runs found under')
+    runs = _runs(report_last)
+    assert runs['demo/resnet18-w16_1xb128-3e-rm_fmnist-64px'][0] == \
+        'top-1 err 14.80 % (epoch 1)'
+    assert runs['resnet50_8xb64-300e-cutmix_in1k'][0] == \
+        'top-1 err 22.50 %, top-5 err 6.60 % (epoch 2)'
+    assert runs['fixture_mask-rcnn_r50-rm_fpn_1x_coco'][0] == \
+        'box AP 39.80 %, mask AP 35.50 % (test)'
+    assert runs['fixture_atss_r50-rm_fpn_1x_coco'][0].startswith(
+        'box AP 41.20 % (')
+    assert runs['pvtv2-b1_8xb64-300e-rm_in1k'][0] == 'no evaluation logged'
+
+
+def test_iteration_based_run_names_the_iteration(tmp_path):
+    name = 'fixture_upernet_r50-rm_512x512-80k_ade20k'
+    shutil.copytree(osp.join(WORK_DIRS, name), tmp_path / name)
+    (tmp_path / name / f'{name}.py').write_text(
+        "default_hooks = dict(logger=dict(type='LoggerHook', "
+        "log_metric_by_epoch=False))\ntrain_cfg = dict(type="
+        "'IterBasedTrainLoop', max_iters=4, val_interval=2)\n")
+    report = collect_results(str(tmp_path), ['9'], METAFILES)
+    assert _runs(report)[name][0] == 'mIoU 42.05 % (iteration 4)'
+
+
+def test_only_tables_with_a_run_unless_all_tables(report_last):
+    report = collect_results(WORK_DIRS, ['2', '3', '5'], METAFILES, 'last')
+    assert '### Table 5:' in report
+    assert '### Table 2:' not in report and '### Table 3:' not in report
+    assert 'Paper table(s) 2, 3: no run fills them' in report
+    assert report.index('### Runs found under') < report.index(
+        '### Table 5:')
+    every = collect_results(WORK_DIRS, ['2', '3', '5'], METAFILES, 'last',
+                            all_tables=True)
+    assert '### Table 2:' in every and '### Table 3:' in every
+    assert 'no run fills' not in every
 
 
 def test_empty_and_missing_work_dirs(tmp_path):
@@ -162,7 +199,8 @@ def test_segmentation_table(report_last):
 
 def test_rows_without_metafile_entry_are_dashes(tmp_path):
     report = collect_results(WORK_DIRS, ['7', '9'],
-                             [str(tmp_path / 'no_such_dir')], 'last')
+                             [str(tmp_path / 'no_such_dir')], 'last',
+                             all_tables=True)
     rows = [line for t in (7, 9) for line in _section(
         report, f'Table {t}:').splitlines() if line.startswith('| ')
         and 'Backbone' not in line]
@@ -290,18 +328,18 @@ def test_cli_writes_markdown(tmp_path, capsys):
     assert '### Table 5:' in stdout and '### Table 9:' in stdout
     assert '### Table 7:' not in stdout
     assert '20.90 / 20.80 (+0.10)' in stdout
-    with pytest.raises(SystemExit):  # argparse rejects a table it lacks
-        cli.main(['--tables', '6'])
+    with pytest.raises(SystemExit):  # a table the paper lacks
+        cli.main(['--work-dirs', WORK_DIRS, '--tables', '6'])
     cli.main(['--paper-only', '--tables', '7', '--metafiles', *METAFILES])
     paper = capsys.readouterr().out
     assert '| ATSS | ResNet-50 | + RM | 41.5 | 59.9 | 45.1 | ' \
         '`configs/det/atss/atss_r50-rm_fpn_1x_coco.py` |' in paper
 
 
-def test_cli_answers_without_torch(tmp_path):
-    """--help, a mistyped --work-dirs and a whole report run in a fresh
-    interpreter that never imports torch or an OpenMMLab library (so they
-    answer in well under a second instead of mmrm's ~15 s import)."""
+def test_cli_imports_mmrm_only_after_reading_its_arguments(tmp_path):
+    """--help and a mistyped --work-dirs answer in a fresh interpreter that
+    never imports torch, mmrm or an OpenMMLab library (they answer at once
+    instead of after mmrm's import); a whole report imports mmrm normally."""
     probe = (
         'import runpy, sys\n'
         'sys.argv = [TOOL] + sys.argv[1:]\n'
@@ -312,7 +350,7 @@ def test_cli_answers_without_torch(tmp_path):
         'else:\n'
         '    code = 0\n'
         'heavy = [m for m in ("torch", "mmengine", "mmpretrain", "mmdet", '
-        '"mmseg", "mmcv") if m in sys.modules]\n'
+        '"mmseg", "mmcv", "mmrm") if m in sys.modules]\n'
         'print("EXIT", code, "HEAVY", heavy, file=sys.stderr)\n')
     tool = osp.join(ROOT, 'tools', 'analysis_tools', 'collect_results.py')
     env = dict(os.environ, PYTHONPATH=ROOT)
@@ -320,14 +358,18 @@ def test_cli_answers_without_torch(tmp_path):
     def call(*args):
         return subprocess.run(
             [sys.executable, '-c', f'TOOL = {tool!r}\n' + probe, *args],
-            capture_output=True, text=True, env=env, timeout=60)
+            capture_output=True, text=True, env=env, timeout=300)
 
     out = call('--help')
-    assert 'EXIT 0 HEAVY []' in out.stderr and '--work-dirs' in out.stdout
+    assert 'EXIT 0 HEAVY []' in out.stderr and '--all-tables' in out.stdout
     missing = str(tmp_path / 'work_dirz')
     out = call('--work-dirs', missing)
     assert 'EXIT 2 HEAVY []' in out.stderr
     assert f"--work-dirs {missing!r}: no such folder" in out.stderr
+    out = call('--work-dirs', WORK_DIRS, '--metafiles', *METAFILES,
+               '--tables', '6')
+    assert 'EXIT 2' in out.stderr and "unknown paper table(s) ['6']" in \
+        out.stderr
     out = call('--work-dirs', WORK_DIRS, '--metafiles', *METAFILES)
-    assert 'EXIT 0 HEAVY []' in out.stderr
-    assert '### Runs found under' in out.stdout
+    assert 'EXIT 0' in out.stderr and "'mmrm'" in out.stderr
+    assert out.stdout.startswith('### Runs found under')

@@ -244,6 +244,60 @@ def test_pvtv2_b1_roundtrip(tmp_path):
     assert not osp.exists(tmp_path / 'x.pth')
 
 
+def official_pvt_state(mmdet_state):
+    """mmdet PVTv2 weights in the official PVTv2 release's layout (written
+    here from that code's module names: ``patch_embed{s}.proj``,
+    ``block{s}.{j}.attn.q`` / ``.kv`` / ``.proj``, ``mlp.fc1`` /
+    ``dwconv.dwconv`` / ``fc2`` as Linear layers, stage norms ``norm{s}``)."""
+    out = OrderedDict()
+    for key, v in mmdet_state.items():
+        stage, part, rest = key.split('.', 3)[1:]
+        s = int(stage) + 1
+        if part == '0':
+            out[f'patch_embed{s}.' + rest.replace('projection.', 'proj.')] = v
+        elif part == '2':
+            out[f'norm{s}.{rest}'] = v
+        else:
+            j, rest = rest.split('.', 1)
+            block = f'block{s}.{j}.'
+            if rest.startswith('attn.attn.in_proj_'):
+                kind, c = rest.rsplit('_', 1)[1], v.shape[0] // 3
+                out[block + f'attn.q.{kind}'] = v[:c]
+                out[block + f'attn.kv.{kind}'] = v[c:]
+            elif rest.startswith('attn.attn.out_proj.'):
+                out[block + 'attn.proj.' + rest.rsplit('.', 1)[1]] = v
+            elif rest.startswith('ffn.layers.'):
+                idx, kind = rest.split('.')[2:]
+                name = {'0': 'fc1', '1': 'dwconv.dwconv', '4': 'fc2'}[idx]
+                linear = name != 'dwconv.dwconv' and kind == 'weight'
+                out[block + f'mlp.{name}.{kind}'] = v.flatten(1) if linear \
+                    else v
+            else:  # norm1, norm2, attn.sr, attn.norm
+                out[block + rest] = v
+    return out
+
+
+def test_official_pvt_release_layout_goes_through_its_adapter(tmp_path):
+    """The PVTv2 adapter's release layout: official keys (and the
+    classifier head) -> mmdet's keys, every tensor as it was."""
+    from mmdet.models.backbones import PyramidVisionTransformerV2
+    expected = randomize_(OrderedDict(PyramidVisionTransformerV2(
+        embed_dims=32, num_layers=[2, 2, 2, 2]).state_dict()), seed=7)
+    official = official_pvt_state(expected)
+    official['head.weight'], official['head.bias'] = torch.randn(
+        1000, 256), torch.randn(1000)
+    src, dst = str(tmp_path / 'pvt_v2_b0.pth'), str(tmp_path / 'b0.pth')
+    torch.save(official, src)
+    converted = convert_checkpoint(src, dst, backbone='pvtv2-b0')
+    assert set(converted) == set(expected)
+    for k, v in expected.items():
+        assert torch.equal(converted[k], v), k
+    meta = torch.load(dst, weights_only=True)['meta']
+    assert meta['source_layout'] == 'pvt-official'
+    assert meta['dropped_keys'] == ['head.bias', 'head.weight']
+    assert meta['verified_with'] == ['mmdet.PyramidVisionTransformerV2']
+
+
 def test_backbone_config_dict_and_cli(tmp_path, capsys):
     """The small Fashion-MNIST ResNet, target taken from its pretrain
     config, through tools/model_converters/convert_checkpoint.py; with the
@@ -280,6 +334,41 @@ def test_backbone_config_dict_and_cli(tmp_path, capsys):
     assert torch.load(tmp_path / 'z.pth', weights_only=True)['meta'][
         'verified_with'] == []
     assert torch.load(dst, weights_only=True)['meta']['verified_with']
+
+
+def test_families_are_one_table_and_each_preset_resolves_to_its_family():
+    """The presets and the config types come from the adapters' table: no
+    preset or type is shadowed by another family's, and each preset resolves
+    through its own family's adapter."""
+    from mmrm.convert import ADAPTERS, PRESETS, resolve_target
+    from mmrm.convert.targets import TYPES
+    assert list(ADAPTERS) == ['resnet', 'pvtv2', 'vit', 'swin']
+    assert len(PRESETS) == sum(len(a.presets) for a in ADAPTERS.values())
+    assert len(TYPES) == sum(len(a.types) for a in ADAPTERS.values())
+    for adapter in ADAPTERS.values():
+        for name in adapter.presets:
+            target = resolve_target(name)
+            assert (target.adapter, target.name) == (adapter, name)
+
+
+def test_cli_preset_spelling_is_normalised_once_and_unknown_listed(
+        tmp_path, capsys):
+    """--backbone PVTv2_B1 is the preset pvtv2-b1 (one normalisation, the
+    one the converter uses); an unknown name exits 2 listing the presets."""
+    from mmrm.convert import PRESETS, preset_name
+    src = tmp_path / 'any.pth'
+    torch.save({'conv1.weight': torch.zeros(1)}, str(src))
+    cli = load_tool('tools/model_converters/convert_checkpoint.py')
+    args = cli.parse_args([str(src), str(tmp_path / 'o.pth'), '--backbone',
+                           'PVTv2_B1'])
+    assert args.backbone == 'pvtv2-b1' == preset_name('PVTv2_B1')
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args([str(src), str(tmp_path / 'o.pth'), '--backbone',
+                        'resnet42'])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--backbone: unknown backbone preset 'resnet42'; choose one of " \
+        f"{', '.join(PRESETS)}, or --backbone-config" in err
 
 
 def test_strict_pretrained_names_the_difference_from_the_file(tmp_path):
@@ -441,7 +530,7 @@ def test_deep_stem_checkpoint(tmp_path):
 def test_backbone_shape_reads_stems_widths_and_inputs():
     """The facts the one-line summaries are made of, from the shapes of
     mmpretrain's deep stem (stem.i.conv) and mmdet's (stem.3i)."""
-    from mmrm.convert.summary import backbone_shape, differences
+    from mmrm.convert.mismatch import backbone_shape, differences
     v1c = backbone_shape(small_resnet_state(deep_stem=True))
     assert (v1c['depth'], v1c['stem'], v1c['stem_width'],
             v1c['base_width']) == (18, 'deep', 16, 16)
@@ -455,6 +544,75 @@ def test_backbone_shape_reads_stems_widths_and_inputs():
     plain = backbone_shape(small_resnet_state())
     assert differences(plain, v1c) == ['stem plain vs deep']
     assert backbone_shape({'head.fc.weight': torch.zeros(2, 2)}) is None
+
+
+# ------------------------------------------------ mmcv ops not built yet
+#: runs a script as mmcv-lite would: mmcv without its compiled extension
+#: (what `make demo`'s set-up leaves while the ops build in the background)
+WITHOUT_MMCV_OPS = """
+import importlib.abc, runpy, sys
+class WithoutCompiledOps(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == 'mmcv._ext':
+            raise ModuleNotFoundError("No module named 'mmcv._ext'", name=name)
+sys.meta_path.insert(0, WithoutCompiledOps())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+
+
+def _without_mmcv_ops(*argv):
+    import subprocess
+    import sys
+    return subprocess.run(
+        [sys.executable, '-c', WITHOUT_MMCV_OPS, *argv], cwd=ROOT,
+        capture_output=True, text=True, timeout=600)
+
+
+def test_converter_without_mmcv_ops_names_the_missing_build(tmp_path):
+    """Right after `make demo` (mmcv-lite, the ops build still running) the
+    strict check cannot import mmdet/mmseg: the converter stops with the ops
+    guard's message (what is missing, the command that finishes it, the
+    --no-verify way) instead of a traceback from inside mmdet's imports;
+    with --no-verify it converts."""
+    # the simulation is the real failure: mmdet's import breaks as reported
+    probe = tmp_path / 'import_mmdet.py'
+    probe.write_text('import mmdet.models\n')
+    proc = _without_mmcv_ops(str(probe))
+    assert "No module named 'mmcv._ext'" in proc.stderr, proc.stderr[-2000:]
+    src, dst = str(tmp_path / 'r18w16.pth'), tmp_path / 'backbone.pth'
+    torch.save({'state_dict': OrderedDict(
+        ('backbone.' + k, v) for k, v in small_resnet_state().items())}, src)
+    tool = osp.join(ROOT, 'tools/model_converters/convert_checkpoint.py')
+    proc = _without_mmcv_ops(tool, src, str(dst), '--backbone-config',
+                             FMNIST_RM_CFG)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-2000:]
+    (line, ) = [x for x in proc.stderr.splitlines() if x.startswith('error')]
+    assert line.startswith(f'error: MmcvOpsError: {src}: the strict check of '
+                           'the converted weights builds mmdet\'s / mmseg\'s '
+                           'ResNet, and importing mmdet and mmseg needs '
+                           'mmcv\'s compiled ops, but the installed mmcv has '
+                           'none (mmcv-lite'), line
+    assert '`bash scripts/setup_env.sh`' in line and '--no-verify' in line
+    assert not dst.exists()
+    proc = _without_mmcv_ops(tool, src, str(dst), '--backbone-config',
+                             FMNIST_RM_CFG, '--no-verify')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'not verified (--no-verify)' in proc.stdout
+    assert torch.load(dst, weights_only=True)['meta']['verified_with'] == []
+    # the official PVT layout is translated by mmdet's own code: the same
+    # message, even with --no-verify
+    from mmdet.models.backbones import PyramidVisionTransformerV2
+    official = str(tmp_path / 'pvt_v2_b0.pth')
+    torch.save(official_pvt_state(PyramidVisionTransformerV2(
+        embed_dims=32, num_layers=[2, 2, 2, 2]).state_dict()), official)
+    proc = _without_mmcv_ops(tool, official, str(tmp_path / 'b0.pth'),
+                             '--backbone', 'pvtv2-b0', '--no-verify')
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr, \
+        proc.stderr[-2000:]
+    assert 'error: MmcvOpsError: translating the official PVT layout uses ' \
+        "mmdet's pvt_convert" in proc.stderr
 
 
 # ------------------------------------------------------ StrictPretrained

@@ -4,7 +4,7 @@ test_det_seg_train.py for that).
 
 - every config under configs/det and configs/seg parses and its model builds;
 - each baseline config, merged, differs from the stock mmdet/mmseg config it
-  inherits only where the paper (SPEC section 5) says it should;
+  inherits only where docs/downstream.md says it should;
 - the -cutmix / -rm configs differ from their baseline only in the backbone
   checkpoint, and checkpoints follow one naming scheme;
 - every metafile entry names an existing config of its backbone and variant

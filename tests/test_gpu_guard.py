@@ -23,7 +23,8 @@ PRETRAIN = ('configs/pretrain/fashion_mnist/'
 
 
 def test_installed_ops_run_on_the_cpu_and_match():
-    assert mmcv_ops.ops_build() == 'cpu'  # this machine's set-up
+    build = mmcv_ops.ops_build()  # 'cpu' or 'cuda <version>': either has
+    assert build == 'cpu' or build.startswith('cuda ')  # CPU kernels
     diffs = mmcv_ops.check_ops('cpu')
     assert set(diffs) == {'nms', 'RoIAlign'}
     assert all(v == 0 for v in diffs.values())
@@ -116,18 +117,34 @@ def test_mmcv_lite_stops_det_seg_even_on_the_cpu(monkeypatch, tmp_path,
     assert no_runner == []
 
 
-def test_pretraining_needs_no_compiled_ops(monkeypatch, tmp_path):
+def test_pretraining_needs_no_compiled_ops(monkeypatch, tmp_path,
+                                          no_runner):
     """RM pretraining (mmpretrain scope) is not stopped: it calls no mmcv
-    op (the RM head uses torchvision's roi_align)."""
+    op (the RM head uses torchvision's roi_align). The guard does not even
+    look at the installed ops, also on a CUDA run with mmcv-lite, and the
+    run goes on to build its Runner."""
     cfg = _cfg(PRETRAIN, tmp_path)
-    _fake_cuda(monkeypatch, 'cpu')
-    ops_guard.ensure_mmcv_ops(cfg)
-    monkeypatch.setattr(ops_guard, 'ops_build', lambda: 'missing')
-    ops_guard.ensure_mmcv_ops(cfg)
+    _fake_cuda(monkeypatch, 'missing')
+    asked = []
+    monkeypatch.setattr(ops_guard, 'ops_build',
+                        lambda: asked.append(1) or 'missing')
+    with pytest.raises(ZeroDivisionError):  # no_runner: the Runner's turn
+        apis.train(cfg)
+    assert asked == [] and no_runner == [cfg]
 
 
-def test_cpu_run_with_cpu_ops_passes(tmp_path):
-    ops_guard.ensure_mmcv_ops(_cfg(DET, tmp_path), device='cpu')
+def test_cpu_run_with_cpu_ops_passes(monkeypatch, tmp_path, no_runner):
+    """A det run on the CPU with CPU-only ops: the guard reads the build,
+    runs no device check, and the run goes on to build its Runner."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    asked, checked = [], []
+    monkeypatch.setattr(ops_guard, 'ops_build',
+                        lambda: asked.append(1) or 'cpu')
+    monkeypatch.setattr(ops_guard, 'check_ops', checked.append)
+    cfg = _cfg(DET, tmp_path)
+    with pytest.raises(ZeroDivisionError):  # no_runner: the Runner's turn
+        apis.train(cfg)
+    assert asked == [1] and checked == [] and no_runner == [cfg]
 
 
 def test_distributed_rank_checks_its_own_gpu(monkeypatch):

@@ -276,3 +276,31 @@ def test_token_sequence_input_gets_the_documented_error():
     s = rm_samples([0, 1], [0] * 4, 0.0, [False] * 2, (28, 28))
     with pytest.raises(ValueError, match=msg):
         head.loss((tokens,), s)
+
+
+def test_consistency_loss_is_float32_for_bf16_logits_under_autocast():
+    """Under bf16 autocast fc_roi gives bf16 logits; the KL is computed in
+    float32 from them. With 1000 classes and small logits (a near-uniform
+    softmax, as early in training) a bf16 KL is far off (tens of % or even
+    negative); float32 matches a float64 reference of the same inputs."""
+    torch.manual_seed(0)
+    head = build_head(num_classes=1000, in_channels=16, omega=1.0)
+    with torch.no_grad():
+        head.fc_roi.weight.mul_(0.1)
+    roi = []
+    head.fc_roi.register_forward_hook(lambda m, i, out: roi.append(out))
+    feat = 0.5 * torch.randn(4, 16, 4, 4)
+    lam = 0.25
+    head.history_logits = 0.05 * torch.randn(4, 1000)  # float32, as stored
+    samples = rm_samples([0, 1, 2, 3], [0, 0, 8, 8], lam, [True] * 4,
+                         (16, 16), k=1000)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        hist = head.history_logits.clone()
+        loss_rm = head.loss((feat, ), samples)['loss_rm']
+    assert roi[0].dtype == torch.bfloat16  # what the KL receives
+    assert loss_rm.dtype == torch.float32
+    log_p = F.log_softmax(hist.double(), 1)
+    log_q = F.log_softmax(roi[0].detach().double(), 1)
+    want = lam * (log_p.exp() * (log_p - log_q)).sum(1).mean()
+    assert want > 0
+    assert loss_rm.item() == pytest.approx(want.item(), rel=1e-3)

@@ -2,8 +2,8 @@
 launched; after a failed run the first failing rank's own error is the last
 thing printed (per-rank error files, torch.distributed.elastic's @record).
 
-Slurm is replaced by a stand-in ``srun`` on PATH that runs the tasks one
-after the other with ``SLURM_PROCID`` set. The real 2-process torchrun
+Slurm is replaced by a stand-in ``srun`` on PATH that starts the tasks at
+once with ``SLURM_PROCID`` set and waits for all of them. The real 2-process torchrun
 failure is in tests/test_tools.py (it needs the Fashion-MNIST fixture)."""
 import os
 import os.path as osp
@@ -16,17 +16,21 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py'
 FAKE_SRUN = r'''#!/usr/bin/env bash
-# stand-in for srun: skip the options, run the command once per task
+# stand-in for srun: skip the options, start the command once per task, all
+# at once, and wait for them
 echo "$@" > "$MARKER"
 ntasks=1
 while [[ $# -gt 0 && $1 == -* ]]; do
   case $1 in --ntasks=*) ntasks=${1#*=};; -p) shift;; esac
   shift
 done
-status=0
+pids=()
 for ((i = 0; i < ntasks; i++)); do
-  SLURM_PROCID=$i SLURM_NTASKS=$ntasks "$@" || status=$?
+  SLURM_PROCID=$i SLURM_NTASKS=$ntasks "$@" &
+  pids+=($!)
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
 exit $status
 '''
 
@@ -90,13 +94,20 @@ def test_bad_arguments_stop_before_launch(fakes, argv, gpus, message):
 
 RANK_FAILS = """
 import os
+import time
 from torch.distributed.elastic.multiprocessing.errors import record
 
 
 @record  # as tools/train.py and tools/test.py run under a launcher
 def main():
-    raise FileNotFoundError(
-        f'rank {os.environ["SLURM_PROCID"]}: data_root does not exist')
+    rank = os.environ["SLURM_PROCID"]
+    if rank == '0':  # rank 0 fails over a second after rank 1 has failed
+        other = os.environ['TORCHELASTIC_ERROR_FILE'].replace('rank0', 'rank1')
+        end = time.time() + 120
+        while not os.path.exists(other) and time.time() < end:
+            time.sleep(0.1)
+        time.sleep(1.1)  # the error files' timestamps are whole seconds
+    raise FileNotFoundError(f'rank {rank}: data_root does not exist')
 
 
 main()
@@ -105,9 +116,10 @@ main()
 
 def test_slurm_failure_ends_with_the_first_failing_rank_error(fakes,
                                                               tmp_path):
-    """Both tasks fail; the output ends with rank 0's own traceback, read
-    from its error file (the stand-in Python runs a script that fails like
-    tools/train.py does, under @record, without its imports)."""
+    """Both tasks fail, rank 1 first: the output ends with rank 1's own
+    traceback (first in time, not the lowest rank), read from its error
+    file (the stand-in Python runs a script that fails like tools/train.py
+    does, under @record, without its imports)."""
     env, marker = fakes
     script = tmp_path / 'rank_fails.py'
     script.write_text(RANK_FAILS)
@@ -121,10 +133,10 @@ def test_slurm_failure_ends_with_the_first_failing_rank_error(fakes,
     assert code != 0 and marker.exists()
     tail = out.rstrip().splitlines()
     first = max(i for i, line in enumerate(tail)
-                if line.startswith('first failing: rank 0 (2 rank(s) '
+                if line.startswith('first failing: rank 1 (2 rank(s) '
                                    'failed'))
     assert tail[first + 2].startswith('Traceback'), out[-2000:]
-    assert tail[-1] == 'FileNotFoundError: rank 0: data_root does not exist'
+    assert tail[-1] == 'FileNotFoundError: rank 1: data_root does not exist'
     # the error files stay for the user, one per rank
     logs = [f for _, _, fs in os.walk(tmp_path / 'logs') for f in fs]
     assert sorted(logs) == ['rank0.json', 'rank1.json']

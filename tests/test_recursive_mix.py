@@ -1,4 +1,4 @@
-"""Unit tests of the RecursiveMix tensor functions and state (SPEC section 1)."""
+"""Unit tests of the RecursiveMix tensor functions and state (docs/semantics.md)."""
 import math
 import random
 

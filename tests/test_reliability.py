@@ -23,6 +23,7 @@ from mmengine.hooks import Hook
 
 from helpers import load_tool
 from mmrm import apis
+from mmrm.apis import NothingToLoadError
 from mmrm.convert import (NotACheckpointError, StrictLoadError,
                           convert_checkpoint, load_checkpoint_file)
 
@@ -472,6 +473,38 @@ def test_checkpoint_of_another_architecture_is_refused(
                               'model.head.in_channels=64'])
     with pytest.raises(StrictLoadError, match='shape mismatches'):
         train(argv, hooks=[NoStep()])
+
+
+def test_converted_backbone_file_as_load_from_names_the_init_cfg_line(
+        tmp_path, demo_backbone):
+    """The converter's output given as load_from (tools/train.py) or as the
+    checkpoint of tools/test.py: the first line says it is a backbone file
+    and shows the init_cfg line; --allow-partial-load, which would load none
+    of it and train from scratch, is refused as well."""
+    line = ("init_cfg=dict(type='StrictPretrained', checkpoint="
+            f"'{demo_backbone}')")
+    argv = det_argv(tmp_path / 'w', demo_backbone,
+                    extra=[f'load_from={demo_backbone}'])
+    with pytest.raises(StrictLoadError) as err:
+        train(argv, hooks=[NoStep()], mutate=small_det_images)
+    first = str(err.value).splitlines()[0]
+    assert f'{demo_backbone} is a backbone file' in first and line in first
+    assert '--allow-partial-load' not in str(err.value)
+    with pytest.raises(NothingToLoadError, match=(
+            r'--allow-partial-load: no key of .* matches ATSS.*nothing '
+            r'would load.*is a backbone file')) as err:
+        train(argv[:1] + ['--allow-partial-load'] + argv[1:],
+              hooks=[NoStep()], mutate=small_det_images)
+    assert line in str(err.value)
+    test_tool = load_tool('tools/test.py')
+    options = argv[argv.index('--cfg-options') + 1:-1]
+    for extra in ([], ['--allow-partial-load']):
+        with pytest.raises((StrictLoadError, NothingToLoadError)) as err:
+            test_tool.main([DET, demo_backbone, '--work-dir',
+                            str(tmp_path / 't'), *extra, '--cfg-options',
+                            *options])
+        assert 'is a backbone file' in str(err.value) and line in str(
+            err.value)
 
 
 @pytest.mark.parametrize('cfg', ['det', 'seg'])

@@ -27,6 +27,9 @@ class RecordHistoryAtEpochStartHook(Hook):
                  runner.model.head.history_logits is None))
 
 
+KEEP_HISTORY = [dict(type='RecursiveMixHistoryHook', reset_each_epoch=False)]
+
+
 def tiny_cfg(tmp_path, data_root, name, **cfg_options):
     cfg = Config.fromfile(os.path.join(ROOT, 'configs/pretrain/fashion_mnist', name))
     cfg.merge_from_dict({
@@ -73,8 +76,7 @@ def test_rm_trains_logs_both_losses_and_resets_history_each_epoch(tmp_path, fmni
 def test_history_kept_across_epochs_when_reset_is_off(tmp_path, fmnist_small):
     RecordHistoryAtEpochStartHook.seen = []
     cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
-                   **{'data_preprocessor.reset_each_epoch': False})
-    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
+                   custom_hooks=KEEP_HISTORY + [dict(type='RecordHistoryAtEpochStartHook')])
     Runner.from_cfg(cfg).train()
     assert RecordHistoryAtEpochStartHook.seen == [(True, True), (False, False)]
 
@@ -111,9 +113,8 @@ def test_validation_between_epochs_keeps_the_history(tmp_path, fmnist_small):
     the validation unchanged, object and values, into the next epoch."""
     RecordHistoryAroundValHook.seen = []
     cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
-                   **{'data_preprocessor.reset_each_epoch': False,
-                      'train_cfg.val_interval': 1, 'val_dataloader.batch_size': 7})
-    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAroundValHook')]
+                   **{'train_cfg.val_interval': 1, 'val_dataloader.batch_size': 7},
+                   custom_hooks=KEEP_HISTORY + [dict(type='RecordHistoryAroundValHook')])
     Runner.from_cfg(cfg).train()
     names = [name for name, _ in RecordHistoryAroundValHook.seen]
     assert names == ['train_end', 'val_end', 'train_start', 'train_end', 'val_end']
@@ -137,15 +138,56 @@ def test_resume_starts_with_empty_history_as_documented(tmp_path, fmnist_small):
     here, so that only the resume can empty it)."""
     from mmrm.convert import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
-    opts = {'data_preprocessor.reset_each_epoch': False, 'train_cfg.val_interval': 10}
+    opts = {'custom_hooks': KEEP_HISTORY, 'train_cfg.val_interval': 10}
     cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py',
                    **opts, **{'train_cfg.max_epochs': 1})
     Runner.from_cfg(cfg).train()
     RecordHistoryAtEpochStartHook.seen = []
     cfg = tiny_cfg(tmp_path, fmnist_small, 'resnet18-w16_1xb128-3e-rm_fmnist-64px.py', **opts)
     cfg.resume = True
-    cfg.custom_hooks = cfg.custom_hooks + [dict(type='RecordHistoryAtEpochStartHook')]
+    cfg.custom_hooks = KEEP_HISTORY + [dict(type='RecordHistoryAtEpochStartHook')]
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.epoch == 2 and runner.iter == 6
     assert RecordHistoryAtEpochStartHook.seen == [(True, True)]
+
+
+RM_CONFIG = os.path.join(ROOT, 'configs/pretrain/fashion_mnist/'
+                         'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
+
+
+def _child(tmp_path, name, custom_hooks):
+    """A child config of the RM demo that sets its own ``custom_hooks``."""
+    path = tmp_path / f'{name}.py'
+    path.write_text(f'_base_ = {RM_CONFIG!r}\ncustom_hooks = {custom_hooks}\n')
+    return str(path)
+
+
+def test_child_config_that_replaces_custom_hooks_cannot_train_rm_without_the_hook(
+        tmp_path, fmnist_small):
+    """`custom_hooks = [EMAHook]` in a child config replaces the base's list
+    and so drops RecursiveMixHistoryHook: the first training step stops with
+    the fix, no step is taken. With the fix (the base's hooks kept) the
+    history is cleared at each epoch start and the class-count check is
+    back."""
+    from mmrm import apis
+    RecordHistoryAtEpochStartHook.seen = []
+    ema_only = _child(tmp_path, 'ema_only', "[dict(type='EMAHook')]")
+    cfg = tiny_cfg(tmp_path / 'w1', fmnist_small, ema_only)
+    with pytest.raises(RuntimeError, match=(
+            r"without RecursiveMixHistoryHook.*custom_hooks = "
+            r"_base_\.custom_hooks \+ \[dict\(\.\.\.\)\]")):
+        apis.train(cfg)
+    assert not glob.glob(str(tmp_path / 'w1' / '*.pth'))
+
+    fixed = _child(tmp_path, 'fixed', "_base_.custom_hooks + [dict(type="
+                   "'EMAHook'), dict(type='RecordHistoryAtEpochStartHook')]")
+    runner = apis.train(tiny_cfg(tmp_path / 'w2', fmnist_small, fixed))
+    assert runner.iter == 6
+    assert RecordHistoryAtEpochStartHook.seen == [(True, True), (True, True)]
+    wrong = tiny_cfg(tmp_path / 'w3', fmnist_small, fixed,
+                     **{'model.head.num_classes': 12,
+                        'data_preprocessor.num_classes': 12})
+    with pytest.raises(ValueError, match='num_classes=12 but the training '
+                       'dataset FashionMNIST has 10 classes'):
+        apis.train(wrong)

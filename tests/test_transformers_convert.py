@@ -165,7 +165,18 @@ def test_presets_and_cli_with_backbone_config(swin_ckpt, tmp_path, capsys):
     assert cli.main([src, dst, '--backbone-config', str(cfg)]) == 0
     text = capsys.readouterr().out
     assert 'mmdet.SwinTransformer, mmseg.SwinTransformer' in text
-    assert 'norm0.weight' in text and 'LayerNorm weight 1, bias 0' in text
+    # the filled output norms, with the values of the filled tensors
+    assert 'initialised as the target does: norm0.weight = 1, norm0.bias = ' \
+        '0, norm1.weight = 1' in text
+    # the file holds what the message says: the output norms a classifier
+    # lacks, filled with weight 1 and bias 0 (stage i: width 16 * 2**i)
+    state = load(dst)['state_dict']
+    assert not any(re.match(r'backbone\.norm[012]\.', k)
+                   for k in load(src)['state_dict'])
+    assert 'backbone.norm3.weight' in load(src)['state_dict']
+    for i in range(3):
+        assert torch.equal(state[f'norm{i}.weight'], torch.ones(16 * 2**i))
+        assert torch.equal(state[f'norm{i}.bias'], torch.zeros(16 * 2**i))
     assert cli.main([src, dst, '--backbone', 'deit-small']) == 1
     assert re.search(r'holds a Swin \(depths \[2, 1, 2, 1\], width 16, '
                      r'patch 4\) backbone, but the target is ViT',

@@ -11,11 +11,13 @@ converted weights, and one training iteration gives finite losses.
 """
 import math
 import os.path as osp
+import re
 
 import pytest
 import torch
 
-from test_det_seg_train import assert_loaded, fixture_config, run
+from mmrm.testing.finetune_fixtures import (assert_loaded, fixture_config,
+                                            pretrain_checkpoint, run)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN = {
@@ -58,10 +60,10 @@ def shrink(cfg, rel):
 
 @pytest.fixture(scope='module')
 def converted(tmp_path_factory):
-    """family -> (converted file, its state dict); converted for the
+    """family -> (converted file, its state dict, the pretrained backbone
+    tensors); converted for the
     rm config's (shrunk) backbone, which every variant shares."""
     from mmengine.config import Config
-    from test_det_seg_train import _pretrain_checkpoint
 
     from mmrm.convert import convert_checkpoint
     out = {}
@@ -75,22 +77,54 @@ def converted(tmp_path_factory):
             f'arch=dict(_delete_=True, **{arch!r})), '
             f'head=dict(in_channels={width}))\n')
         src = str(d / 'epoch_300.pth')
-        _pretrain_checkpoint(str(tiny_cfg), src, seed=3)
+        pretrained = pretrain_checkpoint(str(tiny_cfg), src, seed=3)
         target = [c for c in CONFIGS if family in c and '-rm_' in c][-1]
         backbone = shrink(Config.fromfile(osp.join(ROOT, target)),
                           target).model.backbone
         dst = str(d / f'{family}_rm_backbone.pth')
         state = convert_checkpoint(src, dst, backbone=backbone.to_dict(),
                                    resize_pos_embed=family == 'deit')
-        out[family] = dst, state
+        out[family] = dst, state, pretrained
     return out
+
+
+def assert_starts_from_pretrained(start, pretrained, family):
+    """The Runner's starting backbone ``start`` against the pretraining
+    checkpoint's backbone tensors, with the downstream names written here
+    (mmseg's ViT keeps qkv/proj in an nn.MultiheadAttention; mmdet's and
+    mmseg's Swin use mmpretrain's names) rather than taken from the
+    converter."""
+    seen = set()
+    for key, value in pretrained.items():
+        name = re.sub(r'attn\.qkv\.(weight|bias)', r'attn.attn.in_proj_\1',
+                      key)
+        name = re.sub(r'attn\.proj\.', 'attn.attn.out_proj.', name)
+        seen.add(name)
+        if family == 'deit' and key == 'pos_embed':
+            from mmseg.models.backbones import VisionTransformer
+            grid = int(math.sqrt(value.shape[1] - 1))
+            side = int(math.sqrt(start[name].shape[1] - 1))
+            value = VisionTransformer.resize_pos_embed(
+                value, (side, side), (grid, grid), 'bicubic')
+            assert torch.allclose(start[name], value, atol=1e-6), name
+            continue
+        assert torch.equal(start[name].cpu(), value), name
+    filled = set(start) - seen
+    assert filled == ({f'norm{i}.{p}' for i in range(3)
+                       for p in ('weight', 'bias')}
+                      if family == 'swin' else set())
+    for name in filled:
+        want = 1.0 if name.endswith('weight') else 0.0
+        assert bool((start[name] == want).all()), name
 
 
 @pytest.mark.parametrize('rel', CONFIGS, ids=osp.basename)
 def test_strict_load_and_one_train_iteration(rel, converted, tmp_path):
-    ckpt, state = converted['deit' if 'deit' in rel else 'swin']
+    family = 'deit' if 'deit' in rel else 'swin'
+    ckpt, state, pretrained = converted[family]
     cfg = shrink(fixture_config(rel, ckpt, tmp_path, evaluate=False), rel)
     runner, rec = run(cfg)
+    assert_starts_from_pretrained(rec.initial, pretrained, family)
     assert_loaded(rec, state)
     assert len(rec.losses) == 1
     assert all(math.isfinite(v) for v in rec.losses[0].values())

@@ -1,13 +1,12 @@
 """The steps of ``tools/gpu_check.py``: each takes the parsed arguments and
 returns a dict with a one-line ``summary`` (and ``status`` when not 'ok').
 
-The det/seg steps reuse the fixture set-up of
-``tests/test_det_seg_train.py`` (configs pointed at ``tests/data``, small
-images, one iteration, the converted-checkpoint maker and the recorder that
-compares the starting weights), so that the GPU check runs exactly what the
-CPU tests run.
+The det/seg steps use the fixture builders of the det/seg tests
+(:mod:`mmrm.testing.finetune_fixtures`: configs pointed at ``tests/data``,
+small images, one iteration, the pretraining-checkpoint maker and the
+recorder that compares the starting weights), so that the GPU check runs
+exactly what the CPU tests run.
 """
-import importlib.util
 import json
 import math
 import os
@@ -23,15 +22,10 @@ _cache = {}
 
 
 def fixtures():
-    """``tests/test_det_seg_train.py`` as a module (once)."""
-    if 'fixtures' not in _cache:
-        path = osp.join(ROOT, 'tests', 'test_det_seg_train.py')
-        spec = importlib.util.spec_from_file_location('mmrm_det_seg_fixtures',
-                                                      path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _cache['fixtures'] = module
-    return _cache['fixtures']
+    """The fine-tuning fixture builders (imported on first use: they import
+    mmengine, which ``--dry-run`` and ``--help`` do not need)."""
+    from mmrm.testing import finetune_fixtures
+    return finetune_fixtures
 
 
 # ------------------------------------------------------------------ ops
@@ -161,7 +155,7 @@ def rm_backbone(args):
         os.makedirs(folder, exist_ok=True)
         src = osp.join(folder, 'resnet50_rm_pretrain.pth')
         dst = osp.join(folder, 'resnet50_rm_backbone.pth')
-        fixtures()._pretrain_checkpoint(PRETRAIN_R50, src, seed=1)
+        fixtures().pretrain_checkpoint(PRETRAIN_R50, src, seed=1)
         convert_checkpoint(src, dst, backbone='resnet50', verify=True)
         sd = torch.load(dst, map_location='cpu', weights_only=True)
         _cache[key] = (dst, sd.get('state_dict', sd))

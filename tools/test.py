@@ -32,7 +32,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--allow-partial-load', action='store_true',
         help='evaluate even if the checkpoint keys/shapes differ from the '
-        'model (mmengine loads the matching part)')
+        'model (mmengine loads the matching part; a file of which no key '
+        'matches is still refused)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

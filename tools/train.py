@@ -12,10 +12,14 @@ otherwise. ``--resume`` (no value) resumes from the latest checkpoint of the
 work dir, ``--resume PATH`` from PATH. Before training, the checks of
 :mod:`mmrm.apis.preflight` run (dataset paths and files, a ``--resume`` /
 ``load_from`` checkpoint that must match the model unless
-``--allow-partial-load``). Everything runs through :func:`mmrm.apis.train`.
+``--allow-partial-load``). One run writes a work dir at a time (a second
+one stops, naming the first); Ctrl-C ends with one line naming the
+``--resume`` command and the checkpoint it continues from. Everything runs
+through :func:`mmrm.apis.train`.
 """
 import argparse
 import os
+import sys
 
 
 def parse_args(argv=None):
@@ -30,8 +34,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--allow-partial-load', action='store_true',
         help='accept a --resume/load_from checkpoint whose keys or shapes '
-        'differ from the model (mmengine loads the matching part); by '
-        'default such a checkpoint stops the run')
+        'differ from the model (mmengine loads the matching part; a file of '
+        'which no key matches still stops the run); by default such a '
+        'checkpoint stops the run')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (CUDA)')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -62,11 +67,34 @@ def cfg_from_args(args):
                      auto_scale_lr=args.auto_scale_lr)
 
 
+def resume_command(args, argv) -> str:
+    """This command line without ``--resume [CKPT]`` (a launcher's run:
+    its launch command, which the ranks do not see)."""
+    import shlex
+    if args.launcher != 'none':
+        return '<the launch command>'
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if '--resume' in argv:
+        i = argv.index('--resume')
+        value = argv[i + 1] if i + 1 < len(argv) else ''
+        del argv[i:i + (2 if value and not value.startswith('-')
+                        and value == args.resume else 1)]
+    argv = [a for a in argv if not a.startswith('--resume=')]
+    script = os.path.relpath(os.path.abspath(__file__))
+    return shlex.join(['python', script, *argv])
+
+
 def main(argv=None):
     args = parse_args(argv)
-    from mmrm.apis import train
-    return train(cfg_from_args(args),
-                 allow_partial_load=args.allow_partial_load)
+    from mmrm.apis import TrainingInterrupted, train
+    try:
+        return train(cfg_from_args(args),
+                     allow_partial_load=args.allow_partial_load,
+                     command=resume_command(args, argv))
+    except TrainingInterrupted as e:  # Ctrl-C: one line, no traceback
+        if os.environ.get('RANK', '0') == '0':
+            print(e, file=sys.stderr, flush=True)
+        raise SystemExit(130)
 
 
 if __name__ == '__main__':

@@ -1,9 +1,11 @@
 """Train-step benchmark of baseline, Mixup, CutMix and RM (paper Table 10).
 
 Modules: :mod:`.methods` (the four classifiers and the input batches),
-:mod:`.stats` (interleaving order, median and interquartile range),
-:mod:`.measure` (timed rounds, parameter and operation counts),
-:mod:`.memory` (peak memory), :mod:`.report` (markdown table, JSON) and
+:mod:`.stats` (interleaving order, spread of the per-round ratios),
+:mod:`.measure` (rounds timed by ``torch.utils.benchmark.Timer``,
+parameter and operation counts),
+:mod:`.memory` (peak memory), :mod:`.report` (``Compare`` table, markdown
+tables, JSON) and
 :mod:`.run` (one benchmark run). The command line is
 ``benchmarks/bench_train_step.py``. Importing this package is cheap (no
 torch), so that the command line answers ``--help`` at once.

@@ -1,5 +1,7 @@
 """What one benchmark run measures besides memory: step times in interleaved
-rounds, parameter counts, operation counts, host syncs, component times."""
+rounds (``torch.utils.benchmark.Timer``), parameter counts, operation
+counts, host syncs, component times."""
+import dataclasses
 import math
 import time
 import warnings
@@ -7,8 +9,10 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.benchmark import Measurement, Timer
 from torch.utils.flop_counter import FlopCounterMode
 
+from . import NAMES
 from .stats import round_order
 
 
@@ -17,39 +21,75 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_step(model, wrapper, data, device) -> Tuple[float, float]:
-    """``(wall, cpu)`` seconds of one ``train_step``: wall-clock time with
-    the device synchronised around it, and the CPU time of this thread."""
-    sync(device)
-    start, cpu_start = time.perf_counter(), time.thread_time()
-    model.train_step(data, wrapper)
-    sync(device)
-    return time.perf_counter() - start, time.thread_time() - cpu_start
+class StepClock:
+    """The clock a :class:`~torch.utils.benchmark.Timer` reads: it
+    synchronises ``device``, then returns the CPU time of this thread
+    (``cpu=True``) or the wall-clock time, and notes the wall-clock time so
+    that each timed block also has its wall time (:meth:`last_wall`)."""
+
+    def __init__(self, device: torch.device, cpu: bool):
+        self.device, self.cpu = device, cpu
+        self.walls: List[float] = []
+
+    def __call__(self) -> float:
+        sync(self.device)
+        self.walls.append(time.perf_counter())
+        return time.thread_time() if self.cpu else self.walls[-1]
+
+    def last_wall(self) -> float:
+        """Wall-clock seconds between the last two readings."""
+        return self.walls[-1] - self.walls[-2]
+
+
+def step_timer(model, wrapper, pool, clock: StepClock, per_round: int,
+               label: str, method: str) -> Timer:
+    """A Timer of ``model.train_step`` on fresh copies of the pool's
+    batches, made in the Timer's setup (outside the timed block)."""
+    return Timer(
+        stmt='model.train_step(next(batches), wrapper)',
+        # the Timer runs 2 untimed steps before each block: 2 more batches
+        setup=f'batches = iter([pool() for _ in range({per_round + 2})])',
+        globals=dict(model=model, wrapper=wrapper, pool=pool), timer=clock,
+        label=label, sub_label=NAMES[method],
+        description='CPU time' if clock.cpu else 'wall time',
+        num_threads=torch.get_num_threads())
 
 
 def timed_rounds(models: dict, pool, device, rounds: int, steps: int,
-                 warmup: int) -> Dict[str, List[Tuple[float, float, int]]]:
+                 warmup: int, cpu_clock: bool, label: str
+                 ) -> Tuple[Dict[str, List[Measurement]],
+                            Dict[str, List[Measurement]]]:
     """Warm-up steps of every method (not timed), then ``rounds`` rounds;
-    in round ``r`` the methods run in :func:`~.stats.round_order` and each
-    runs ``ceil(steps / rounds)`` steps.
+    in round ``r`` the methods run in :func:`~.stats.round_order`, each one
+    block of ``ceil(steps / rounds)`` steps timed by its
+    :class:`~torch.utils.benchmark.Timer` (which first runs 2 untimed steps
+    of that method: the switch from the previous method is not timed).
 
     Returns:
-        method -> ``(wall, cpu, round)`` of every timed step.
+        ``(primary, wall)``: method -> one
+        :class:`~torch.utils.benchmark.Measurement` per round (the mean step
+        time of its block), on the primary clock and, for a CPU-time run, in
+        wall-clock time (else ``wall`` is empty).
     """
     methods = list(models)
     for _ in range(warmup):
         for method in methods:
             model, wrapper = models[method]
             model.train_step(pool(), wrapper)
-    times: Dict[str, List[Tuple[float, float, int]]] = {m: [] for m in models}
     per_round = max(1, math.ceil(steps / rounds))
+    clock = StepClock(device, cpu_clock)
+    timers = {m: step_timer(*models[m], pool, clock, per_round, label, m)
+              for m in methods}
+    primary: Dict[str, List[Measurement]] = {m: [] for m in methods}
+    wall: Dict[str, List[Measurement]] = {m: [] for m in methods}
     for r in range(rounds):
         for method in round_order(methods, r):
-            model, wrapper = models[method]
-            for _ in range(per_round):
-                times[method].append(
-                    timed_step(model, wrapper, pool(), device) + (r, ))
-    return times
+            measured = timers[method].timeit(per_round)
+            primary[method].append(measured)
+            wall[method].append(Measurement(
+                per_round, [clock.last_wall()], dataclasses.replace(
+                    measured.task_spec, description='wall time')))
+    return primary, wall if cpu_clock else {}
 
 
 def count_params(model, img_size: int, device) -> Tuple[int, int]:
@@ -113,7 +153,9 @@ def component_times(models: dict, pool, device,
     preprocessor (normalisation + batch mixing) and the head (neck, loss and
     its backward on fixed backbone features). Methods are interleaved and
     each part's *minimum* over ``reps`` repetitions is kept (the least
-    disturbed estimate of a ms-scale cost on a shared machine).
+    disturbed estimate of a ms-scale cost on a shared machine). Own loop:
+    the two parts of one repetition share its data, which two
+    ``torch.utils.benchmark`` Timers could not.
 
     Returns:
         ``{method: {'preprocess': s, 'head': s}}``.

@@ -1,9 +1,13 @@
-"""Markdown tables and the JSON file of a benchmark run."""
+"""What a benchmark run prints (``torch.utils.benchmark.Compare``'s table of
+step times, then markdown tables of the ratios, counts and memory) and its
+JSON file."""
 import json
 import math
 import os
 import os.path as osp
 from typing import Dict
+
+from torch.utils.benchmark import Compare
 
 from . import NAMES
 from .stats import fmt_spread
@@ -37,27 +41,31 @@ def header(result: dict, args) -> str:
             f'{load_end} at end')
 
 
+def compare_table(result: dict) -> str:
+    """``Compare``'s table of the step times: median over the rounds (each
+    round's value is the mean step time of its block), per method and
+    clock, ``(! XX%)`` where the IQR exceeds 10 % of the median."""
+    compare = Compare(result['measurements'])
+    compare.highlight_warnings()
+    return str(compare).rstrip()
+
+
 def format_tables(result: dict, args) -> str:
-    """Time table (ratios with their spread), then counts and memory, then
-    the optional host-sync and component tables."""
+    """The ``Compare`` table of the step times, then the ratio table (with
+    their spread), counts and memory, then the optional host-sync and
+    component tables."""
     res: Dict[str, dict] = result['methods']
-    clock = 'CPU time' if result['environment']['clock'] == 'cpu' \
-        else 'wall time'
     rounds = next(iter(res.values()))['rounds']
     nan = [math.nan] * 3
-    lines = [
-        f'| method | step {clock} (ms), median [Q1, Q3] | time / baseline* '
-        f'| time / CutMix* | wall time (ms), median |', '|---|---|---|---|---|'
-    ]
+    lines = ['```', compare_table(result), '```', '',
+             '| method | time / baseline* | time / CutMix* |', '|---|---|---|']
     for m, r in res.items():
         lines.append(
-            f"| {NAMES[m]} | {fmt_spread(r['time_ms'], 2)} | "
-            f"{fmt_spread(r['ratios'].get('baseline', nan))} | "
-            f"{fmt_spread(r['ratios'].get('cutmix', nan))} | "
-            f"{r['wall_ms'][0]:.2f} |")
+            f"| {NAMES[m]} | {fmt_spread(r['ratios'].get('baseline', nan))} "
+            f"| {fmt_spread(r['ratios'].get('cutmix', nan))} |")
     lines += [
         '', f'\\* median [Q1, Q3] over the {rounds} rounds of the per-round '
-        'ratio of median step times (methods back to back within a round, '
+        'ratio of mean step times (methods back to back within a round, '
         'order alternating between rounds).', ''
     ]
     base = res.get('baseline', {})
@@ -99,13 +107,14 @@ def _sections_table(res: Dict[str, dict]) -> list:
         lines.append(
             f"| {NAMES[m]} | {s['preprocess']:.3f} | {s['head']:.3f} | "
             f"{extra:+.3f} | "
-            f"{_ratio(extra, cut['time_ms'][0] if cut else math.nan)} |")
+            f"{_ratio(extra, cut['time_ms']['median'] if cut else math.nan)} |")
     return lines
 
 
 def write_json(result: dict, args, path: str) -> None:
     """``{'args': {...}, 'environment': {...}, 'methods': {...}}``."""
-    out = dict(args=vars(args), **result)
+    out = dict(args=vars(args), environment=result['environment'],
+               methods=result['methods'])
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w') as f:
         json.dump(out, f, indent=1, allow_nan=True)

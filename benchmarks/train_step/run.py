@@ -1,17 +1,19 @@
 """One benchmark run: build the models, time them in interleaved rounds,
-count, measure memory; returns plain data for :mod:`.report`."""
+count, measure memory; returns plain data for :mod:`.report` (and the
+``torch.utils.benchmark`` Measurements for its ``Compare`` table)."""
 import contextlib
 import logging
 import os
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
+from torch.utils.benchmark import Measurement
 
 from .measure import (component_times, count_host_syncs, count_ops,
                       count_params, timed_rounds)
 from .memory import peak_memory
 from .methods import BatchPool, build
-from .stats import paired_ratios, spread
+from .stats import paired_ratios
 
 
 def primary_clock(args) -> str:
@@ -53,16 +55,31 @@ def run(args) -> Dict[str, dict]:
 
     Returns:
         ``{'environment': {...}, 'methods': {method: {...}}}`` (keys listed
-        in ``benchmarks/bench_train_step.py``).
+        in ``benchmarks/bench_train_step.py``) and ``'measurements'``: the
+        per-round :class:`~torch.utils.benchmark.Measurement` s (not in the
+        JSON file).
     """
     with quiet_and_threads(args.threads if args.device == 'cpu' else 0):
         env = environment(args)
-        methods = _measure(args)
+        methods, measurements = _measure(args)
     env['load_avg_end'] = os.getloadavg()
-    return dict(environment=env, methods=methods)
+    return dict(environment=env, methods=methods, measurements=measurements)
 
 
-def _measure(args) -> Dict[str, dict]:
+def label(args) -> str:
+    """The setting, as the title of the ``Compare`` table."""
+    return (f'train step: {args.arch} (base {args.base_channels}), batch '
+            f'{args.batch}, {args.img_size}x{args.img_size}, '
+            f'{args.num_classes} classes, {args.device}'
+            f"{' AMP' if args.amp else ''}")
+
+
+def _ms(measurement) -> dict:
+    """Median and interquartile range of a merged Measurement, in ms."""
+    return dict(median=1e3 * measurement.median, iqr=1e3 * measurement.iqr)
+
+
+def _measure(args) -> Tuple[Dict[str, dict], list]:
     device = torch.device(args.device)
     pool = BatchPool(args, device)
     models, state = {}, None
@@ -73,8 +90,9 @@ def _measure(args) -> Dict[str, dict]:
                      models[method][0].backbone.state_dict().items()}
     params = {m: count_params(models[m][0], args.img_size, device)
               for m in args.methods}
-    times = timed_rounds(models, pool, device, args.rounds, args.steps,
-                         args.warmup)
+    primary, wall = timed_rounds(
+        models, pool, device, args.rounds, args.steps, args.warmup,
+        cpu_clock=primary_clock(args) == 'cpu', label=label(args))
     counts = {m: count_ops(*models[m], pool()) for m in args.methods}
     syncs = {}
     if args.sync_debug and device.type == 'cuda':
@@ -86,17 +104,18 @@ def _measure(args) -> Dict[str, dict]:
     memory = {m: peak_memory(m, args, device, pool, state) / 2**20
               for m in args.methods} if args.memory_steps > 0 else {}
 
-    clock = 1 if primary_clock(args) == 'cpu' else 0
     ratios = paired_ratios(
-        {m: [(t[clock], t[2]) for t in steps] for m, steps in times.items()})
+        {m: [x.times[0] for x in rounds] for m, rounds in primary.items()})
     results = {}
     for m in args.methods:
+        (merged, ) = Measurement.merge(primary[m])
         results[m] = dict(
-            time_ms=[1e3 * v for v in spread([t[clock] for t in times[m]])],
-            wall_ms=[1e3 * v for v in spread([t[0] for t in times[m]])],
+            time_ms=_ms(merged),
+            wall_ms=_ms(Measurement.merge(wall[m])[0]) if wall else
+            _ms(merged),
             ratios={o: list(s) for o, s in ratios[m].items()},
-            steps=len(times[m]),
-            rounds=len({t[2] for t in times[m]}),
+            steps=sum(x.number_per_run for x in primary[m]),
+            rounds=len(primary[m]),
             mem_mb=memory.get(m, float('nan')),
             params_train=params[m][0],
             params_deploy=params[m][1],
@@ -104,4 +123,6 @@ def _measure(args) -> Dict[str, dict]:
             aten_ops=counts[m][1],
             sections={k: 1e3 * v for k, v in sections.get(m, {}).items()},
             host_syncs=syncs.get(m))
-    return results
+    measurements = [x for d in (primary, wall) for rounds in d.values()
+                    for x in rounds]
+    return results, measurements

@@ -1,12 +1,15 @@
-"""Order of the interleaved rounds and the statistics over them (pure Python).
+"""Order of the interleaved rounds and the statistics of the ratios between
+methods (pure Python). ``torch.utils.benchmark`` times one statement at a
+time and summarises one statement's times (``Measurement``: median, IQR);
+it neither interleaves several statements nor pairs them round by round,
+so these two parts are kept here.
 
 A benchmark run times every method in each of ``R`` rounds. Within a round
 the methods run back to back, so a slow phase of the machine hits all of
 them alike; across rounds the order alternates (:func:`round_order`), so
 that no method always runs first, last or next to the same neighbour.
 
-* per-round ratio of methods a and b: ``median(a's steps in round r) /
-  median(b's steps in round r)``;
+* per-round ratio of methods a and b: a's mean step time in round r / b's;
 * reported ratio: the median of the ``R`` per-round ratios, with their
   interquartile range ``[Q1, Q3]`` as the spread (:func:`spread`).
 """
@@ -35,8 +38,8 @@ def round_order(methods: Sequence[str], r: int) -> List[str]:
 
 def spread(values: Sequence[float]) -> Spread:
     """``(median, q1, q3)`` of ``values`` (quartiles by linear interpolation
-    between order statistics, the 'inclusive' method; one value gives
-    ``(v, v, v)``; none gives nans)."""
+    between order statistics, the 'inclusive' method, as
+    ``Measurement``'s; one value gives ``(v, v, v)``; none gives nans)."""
     values = [v for v in values if math.isfinite(v)]
     if not values:
         return NAN_SPREAD
@@ -46,35 +49,21 @@ def spread(values: Sequence[float]) -> Spread:
     return med, q1, q3
 
 
-def round_medians(steps: Sequence[Tuple[float, int]]) -> Dict[int, float]:
-    """``{round: median time}`` of ``(time, round)`` pairs."""
-    rounds: Dict[int, List[float]] = {}
-    for value, r in steps:
-        rounds.setdefault(r, []).append(value)
-    return {r: statistics.median(v) for r, v in rounds.items()}
-
-
 def paired_ratios(
-        times: Dict[str, Sequence[Tuple[float, int]]]
-) -> Dict[str, Dict[str, Spread]]:
+        times: Dict[str, Sequence[float]]) -> Dict[str, Dict[str, Spread]]:
     """Ratios of every method to every other, paired by round.
 
     Args:
-        times: method -> ``(seconds, round)`` of every timed step.
+        times: method -> its time in each round (the same rounds, in the
+            same order, for every method).
 
     Returns:
         ``{a: {b: (median, q1, q3)}}`` of the per-round ratios
-        ``median_r(a) / median_r(b)`` over the rounds both methods ran in.
+        ``a_r / b_r``.
     """
-    per_round = {m: round_medians(s) for m, s in times.items()}
-    out: Dict[str, Dict[str, Spread]] = {}
-    for a, ra in per_round.items():
-        out[a] = {}
-        for b, rb in per_round.items():
-            common = sorted(set(ra) & set(rb))
-            out[a][b] = spread(
-                [ra[r] / rb[r] for r in common if rb[r] > 0])
-    return out
+    return {a: {b: spread([x / y for x, y in zip(ta, tb) if y > 0])
+                for b, tb in times.items()}
+            for a, ta in times.items()}
 
 
 def fmt_spread(s: Spread, digits: int = 3) -> str:

@@ -1,10 +1,11 @@
 """Why the transfer scenes are grey and dim: test top-1 of the pretrained
-Fashion-MNIST classifiers (benchmarks/transfer/run.py's pretraining stage) on
-test garments pasted, at the pretraining's scale (64 px), onto 64x64 crops of
-the background photographs at several brightness levels.
+Fashion-MNIST classifiers (the transfer benchmark's pretraining stage, seed
+``--seed`` of the full preset) on test garments pasted, at the pretraining's
+scale (64 px), onto 64x64 crops of the background photographs at several
+brightness levels.
 
-    python benchmarks/transfer/background_probe.py [--levels 0 0.3 0.5 1]
-        [--count 1000] [--colour] [--work-root work_dirs/transfer]
+    python -m benchmarks.transfer.background_probe [--levels 0 0.3 0.5 1]
+        [--count 1000] [--colour] [--work-root work_dirs/transfer] [--seed 0]
 
 Level 0 is a black background (the pretraining's own images, up to the
 silhouette threshold); level 1 the photographs as they are. Prints a markdown
@@ -15,26 +16,16 @@ import os.path as osp
 
 import numpy as np
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(osp.dirname(HERE))
+from benchmarks.transfer import stages
+from mmrm.datasets import fmnist_scenes as scenes
 
-
-def _run_module():
-    """benchmarks/transfer/run.py as a module (its stages, configs)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'transfer_run', osp.join(HERE, 'run.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+REPO = stages.REPO
 
 
 def pasted(images, levels, colour: bool, seed: int = 0) -> dict:
     """``{level: uint8 (N, 64, 64, 3)}``: each garment at 64/28 scale on a
     random photo crop of that brightness (same crops and positions for every
     level)."""
-    scenes = _run_module().stages.load_script(
-        'tools/dataset_converters/make_fmnist_scenes.py')
     out = {}
     for level in levels:
         photos = scenes.load_photos(grey=not colour, level=level)
@@ -46,8 +37,9 @@ def pasted(images, levels, colour: bool, seed: int = 0) -> dict:
     return out
 
 
-def top1(method: str, work_root: str, batches: dict, labels) -> dict:
-    """Top-1 (%) of ``method``'s pretrained classifier per level."""
+def top1(method: str, work_dir: str, batches: dict, labels) -> dict:
+    """Top-1 (%) per level of ``method``'s classifier pretrained in
+    ``work_dir``."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -55,11 +47,10 @@ def top1(method: str, work_root: str, batches: dict, labels) -> dict:
 
     import mmrm  # noqa: F401  (registers the RM head)
     from mmrm.datasets.fashion_mnist import normalization
-    run = _run_module()
     init_default_scope('mmpretrain')
-    config = Config.fromfile(run.stages.PRETRAIN_CONFIGS[method])
+    config = Config.fromfile(stages.PRETRAIN_CONFIGS[method])
     model = MODELS.build(config.model)
-    with open(osp.join(work_root, 'pretrain', method, 'last_checkpoint')) as f:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
         ckpt = torch.load(f.read().strip(), map_location='cpu',
                           weights_only=False)
     model.load_state_dict(ckpt['state_dict'])
@@ -87,12 +78,18 @@ def main(argv=None) -> str:
                         default=osp.join(REPO, 'work_dirs', 'transfer'))
     parser.add_argument('--fmnist-root',
                         default=osp.join(REPO, 'data', 'fashion_mnist'))
+    parser.add_argument('--seed', type=int, default=0,
+                        help='pretraining seed of the full preset')
     args = parser.parse_args(argv)
+    from benchmarks.transfer.run import PRESETS
+    q = PRESETS['full']['pretrain']
     images, labels = read_fashion_mnist(args.fmnist_root, 'test', args.count)
     batches = pasted(images.numpy(), args.levels, args.colour)
     rows = []
     for method in ('baseline', 'cutmix', 'rm'):
-        acc = top1(method, args.work_root, batches, labels)
+        acc = top1(method, osp.join(
+            args.work_root, 'pretrain',
+            stages.pretrain_name(method, args.seed, q)), batches, labels)
         rows.append([method] + [f'{acc[k]:.1f}' for k in args.levels])
     table = markdown_table(
         ['pretraining'] + [f'background x{k:g}' for k in args.levels], rows)

@@ -1,78 +1,122 @@
-"""Downstream transfer on two CPU cores: a small replica of paper Tables 7-9.
+"""Downstream transfer on two CPU cores: a small replica of paper Tables 7-9
+that can tell pretrainings apart (docs/transfer.md).
 
-    python benchmarks/transfer/run.py [--jobs 2]     # the whole benchmark
-    python benchmarks/transfer/run.py --smoke        # a few iterations, tiny data
-    python benchmarks/transfer/run.py --report-only  # tables from finished cells
+    python -m benchmarks.transfer.run [--jobs 2]         # the whole benchmark
+    python -m benchmarks.transfer.run --preset pilot     # pretraining budget
+    python -m benchmarks.transfer.run --smoke            # tiny, every stage
+    python -m benchmarks.transfer.run --report-only      # tables from cells
 
 Stages (each through mmrm's entry points, so the preflight checks run):
 
 1. data      scenes of Fashion-MNIST garments on photographs
-             (tools/dataset_converters/make_fmnist_scenes.py);
-2. pretrain  baseline, CutMix and RM on Fashion-MNIST, same budget
+             (:mod:`mmrm.datasets.fmnist_scenes`);
+2. pretrain  baseline, CutMix and RM on Fashion-MNIST, one run per
+             (method, pretraining seed), same budget
              (configs/pretrain/fashion_mnist/, ``mmrm.apis.train``);
 3. convert   tools/model_converters/convert_checkpoint.py, strict;
-4. finetune  ATSS, Mask R-CNN, UperNet (configs/transfer/) from each
-             converted backbone and from random init, several seeds, then
+4. finetune  ATSS, GFL, Mask R-CNN, HTC, PSPNet, UperNet (configs/transfer/)
+             from each converted backbone and from random init, then
              ``mmrm.apis.test`` (stock COCO metric / mIoU).
+
+The design pairs by seed: for each seed ``s`` of the preset, every method
+is pretrained with seed ``s`` (same initial weights and data order) and
+every init is fine-tuned with fine-tuning seed ``s`` (same head init, data
+order and augmentation); random init takes fine-tuning seed ``s`` too. A
+cell is (task, init, pretraining seed, fine-tuning seed).
 
 Everything lands under ``--work-root``; a stage or cell that finished left a
 ``result.json`` and is skipped next time (a different preset there is an
-error), so the benchmark can be spread over several sittings. The outputs
-(``results.json``, ``results.md``, ``results.png``, ``run_info.json``) go to
-``--out-dir`` (benchmarks/transfer for the full run, the work root for
+error), so the benchmark can be spread over several sittings. Seed rows run
+in order (the pretrainings of seed ``s+1`` beside the cells of seed ``s``),
+so an interrupted run holds whole rows. The outputs go to ``--out-dir``
+(benchmarks/transfer for the full run and the pilot, the work root for
 ``--smoke``).
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-HERE = osp.dirname(osp.abspath(__file__))
+from benchmarks.transfer import pilot, report, stages
+from benchmarks.transfer.stages import METHODS, REPO, TASKS, log, seed_rows
 
-
-def _load(name: str):
-    """benchmarks/transfer/NAME.py as a module (run.py is also loaded by
-    file path, from the tests, so the folder is not on sys.path)."""
-    spec = importlib.util.spec_from_file_location(
-        f'mmrm_transfer_{name}', osp.join(HERE, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stages = _load('stages')
-REPO, METHODS, INITS = stages.REPO, stages.METHODS, stages.INITS
-TASKS = stages.TASKS
-log = stages.log
-
+CHEAP = ('atss', 'gfl', 'pspnet', 'upernet')  # a few CPU-minutes per cell
+_SMOKE_ITERS = {'train_cfg.max_iters': 2, 'train_dataloader.batch_size': 2}
 PRESETS = {
-    # the committed results: see docs/transfer.md for the budget
+    # the committed results: docs/transfer.md says how the budget was chosen
     'full': dict(
-        scenes=dict(train=1000, val=300, size=128, seed=0),
+        scenes=dict(train=1000, val=500, size=128, seed=0),
         methods=METHODS,
-        pretrain=dict(train_size=10000, epochs=10, val_size=None),
-        finetune={},
-        seeds={'random': [0, 1], 'baseline': [0, 1, 2], 'cutmix': [0, 1],
-               'rm': [0, 1, 2]}),
-    # the test suite's run: every stage, RM pretraining only, the cells of
-    # random init and RM, a few iterations each
+        pretrain=dict(train_size=10000, epochs=40, val_size=None),
+        # seeds per task: five for the cheap tasks, three for Mask R-CNN
+        # and HTC (a cell of HTC costs as much as five of ATSS)
+        seeds={t: [0, 1, 2, 3, 4] if t in CHEAP else [0, 1, 2]
+               for t in TASKS},
+        # the fine-tuning spread with the pretraining held fixed
+        replicates=[dict(init='baseline', pretrain_seed=0,
+                         finetune_seeds=[100, 101], tasks=CHEAP)],
+        finetune={}),
+    # the pretraining budget: top-1 against epochs, three methods, one seed
+    'pilot': dict(
+        methods=METHODS,
+        pretrain=dict(train_size=10000, val_size=None),
+        epochs=[10, 20, 40],
+        seeds=[0]),
+    # the test suite's run: every stage, RM pretraining only, random and RM
+    # cells of every task, a few iterations each (scores stay near the
+    # prior: keep them all)
     'smoke': dict(
         scenes=dict(train=8, val=2, size=128, seed=0),
         methods=('rm', ),
         pretrain=dict(train_size=256, epochs=2, val_size=128),
-        finetune={  # (scores stay near the prior: keep them all)
-            'atss': {'train_cfg.max_iters': 2, 'model.test_cfg.score_thr': 0,
-                     'train_dataloader.batch_size': 2},
-            'mask_rcnn': {'train_cfg.max_iters': 2,
-                          'model.test_cfg.rcnn.score_thr': 0,
-                          'train_dataloader.batch_size': 2},
-            'upernet': {'train_cfg.max_iters': 2, 'param_scheduler.0.end': 2,
-                        'train_dataloader.batch_size': 2},
-        },
-        seeds={'random': [0], 'rm': [0]}),
+        seeds={t: [0] for t in TASKS},
+        finetune={
+            'atss': dict(_SMOKE_ITERS, **{'model.test_cfg.score_thr': 0}),
+            'gfl': dict(_SMOKE_ITERS, **{'model.test_cfg.score_thr': 0}),
+            'mask_rcnn': dict(_SMOKE_ITERS,
+                              **{'model.test_cfg.rcnn.score_thr': 0}),
+            'htc': dict(_SMOKE_ITERS, **{'model.test_cfg.rcnn.score_thr': 0}),
+            'pspnet': dict(_SMOKE_ITERS, **{'param_scheduler.0.end': 2}),
+            'upernet': dict(_SMOKE_ITERS, **{'param_scheduler.0.end': 2}),
+        }),
 }
+
+
+# ------------------------------------------------------------------- plan
+def cells(p: dict) -> list:
+    """``(task, init, pretraining seed, fine-tuning seed)`` of every cell,
+    seed rows outermost (random init: no pretraining seed), then the
+    replicates (more fine-tuning seeds of one pretraining)."""
+    inits = ('random', ) + tuple(p['methods'])
+    out = [(task, init, None if init == 'random' else s, s)
+           for s in seed_rows(p) for task in p['seeds']
+           if s in p['seeds'][task] for init in inits]
+    for rep in p.get('replicates', ()):
+        out += [(task, rep['init'], rep['pretrain_seed'], f)
+                for f in rep['finetune_seeds'] for task in rep['tasks']]
+    return out
+
+
+def phases(p: dict, work_root: str, fmnist: str, data_root: str) -> list:
+    """Lists of independent jobs ``(kind, args)``, run one list after the
+    other: the pretrainings of seed row k beside the cells of row k-1; the
+    replicates with the last row."""
+    seeds, out = seed_rows(p), []
+    plan = cells(p)
+    rows = [[c for c in plan if c[3] == s and c[2] in (None, s)]
+            for s in seeds]
+    rows[-1] += [c for c in plan if c[2] not in (None, c[3])]
+    for k in range(len(seeds) + 1):
+        jobs = []
+        if k < len(seeds):
+            jobs += [('pretrain', (m, seeds[k], p['pretrain'], work_root,
+                                   fmnist)) for m in p['methods']]
+        if k > 0:
+            jobs += [('finetune', (*c, p, work_root, data_root))
+                     for c in rows[k - 1]]
+        out.append(jobs)
+    return out
 
 
 # -------------------------------------------------------------- the driver
@@ -83,24 +127,25 @@ def _job(kind: str, args: tuple, threads: int):
     return stages.finetune(*args, threads=threads)
 
 
-def run_all(jobs, n_jobs: int, threads: int, describe) -> list:
+def run_all(jobs, n_jobs: int, threads: int, counter: list) -> list:
     """Run ``jobs`` (``(kind, args)``) ``n_jobs`` at a time (spawned worker
     processes when > 1); print a progress line as each finishes."""
     results = []
 
-    def report(i, result):
+    def report_one(kind, result):
         results.append(result)
-        log(f'{len(results)}/{len(jobs)} {describe(result)}')
+        counter[0] += 1
+        log(f'{counter[0]}/{counter[1]} {describe(kind, result)}')
 
     if n_jobs <= 1:
-        for i, (kind, args) in enumerate(jobs):
-            report(i, _job(kind, args, threads))
+        for kind, args in jobs:
+            report_one(kind, _job(kind, args, threads))
         return results
     with ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn')) as pool:
-        futures = [pool.submit(_job, kind, args, threads)
-                   for kind, args in jobs]
+        futures = {pool.submit(_job, kind, args, threads): kind
+                   for kind, args in jobs}
         for future in as_completed(futures):
-            report(futures.index(future), future.result())
+            report_one(futures[future], future.result())
     return results
 
 
@@ -111,21 +156,21 @@ def _minutes(r: dict) -> str:
             f'{r["cpu_seconds"] / 60:.1f} min CPU')
 
 
-def describe_pretrain(r):
-    return (f'pretrain {r["method"]}: Fashion-MNIST test top-1 '
-            f'{r["top1"]:.2f} ({_minutes(r)})')
-
-
-def describe_cell(r):
+def describe(kind: str, r: dict) -> str:
+    if kind == 'pretrain':
+        return (f'pretrain {r["method"]} seed {r["seed"]} '
+                f'({r["preset"]["epochs"]} epochs): Fashion-MNIST test top-1 '
+                f'{r["top1"]:.2f} ({_minutes(r)})')
     values = ', '.join(f'{k} {v:.2f}' for k, v in r['metrics'].items())
-    return (f'{r["task"]} {r["init"]} seed {r["seed"]}: {values} '
-            f'({_minutes(r)})')
+    return (f'{stages.cell_name(r["task"], r["init"], r["pretrain_seed"], r["finetune_seed"])}'
+            f': {values} ({_minutes(r)})')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--smoke', action='store_true',
-                        help='tiny data, a few iterations per cell')
+    parser.add_argument('--preset', choices=sorted(PRESETS), default='full')
+    parser.add_argument('--smoke', dest='preset', action='store_const',
+                        const='smoke', help='= --preset smoke')
     parser.add_argument('--work-root', help='default: work_dirs/transfer '
                         '(work_dirs/transfer_smoke with --smoke)')
     parser.add_argument('--out-dir', help='default: benchmarks/transfer '
@@ -139,65 +184,44 @@ def parse_args(argv=None):
                         help='pretrainings / cells run at once')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch CPU threads per job (0: torch default)')
-    parser.add_argument('--stages', default='data,pretrain,finetune',
-                        help='comma-separated stages to run (default: all)')
     parser.add_argument('--report-only', action='store_true',
                         help='no training: report the finished cells')
     args = parser.parse_args(argv)
-    name = 'smoke' if args.smoke else 'full'
-    args.preset = name
+    smoke = args.preset == 'smoke'
     args.work_root = osp.abspath(args.work_root or osp.join(
-        REPO, 'work_dirs', 'transfer' + ('_smoke' if args.smoke else '')))
+        REPO, 'work_dirs', 'transfer' + ('_smoke' if smoke else '')))
     args.out_dir = osp.abspath(args.out_dir or (
-        args.work_root if args.smoke else HERE))
+        args.work_root if smoke else osp.join(REPO, 'benchmarks',
+                                              'transfer')))
     args.data_root = osp.abspath(args.data_root or (
-        osp.join(args.work_root, 'fmnist_scenes') if args.smoke else
+        osp.join(args.work_root, 'fmnist_scenes') if smoke else
         osp.join(REPO, 'data', 'fmnist_scenes')))
     return args
 
 
-def cells(p: dict) -> list:
-    """``(task, init, seed)`` of every cell; seeds outermost, so that an
-    interrupted benchmark has all inits of its first seeds."""
-    seeds = p['seeds']
-    top = max(len(s) for s in seeds.values())
-    return [(task, init, seeds[init][k]) for k in range(top)
-            for task in TASKS for init in INITS
-            if k < len(seeds.get(init, []))]
-
-
-def budget(p: dict, args) -> str:
-    """One sentence: the data, pretraining and fine-tuning budget."""
-    q, d = p['pretrain'], p['scenes']
-    seeds = ', '.join(f'{k} {len(v)}' for k, v in p['seeds'].items())
-    return (f'Preset `{args.preset}`: {d["train"]} training / {d["val"]} '
-            f'validation scenes of {d["size"]}x{d["size"]} px (seed '
-            f'{d["seed"]}); pretraining on the first {q["train_size"]} '
-            f'Fashion-MNIST training images for {q["epochs"]} epochs (seed 0, '
-            'one run per method), top-1 on '
-            f'{q["val_size"] or 10000} test images; fine-tuning with the '
-            'schedules of configs/transfer/'
-            + (f' shortened to {p["finetune"]}' if p['finetune'] else '')
-            + f'; fine-tuning seeds per init: {seeds}.')
+def run_pilot(p: dict, args) -> dict:
+    """The pretraining-budget pilot: every method at every epoch count."""
+    jobs = [('pretrain', (m, s, dict(p['pretrain'], epochs=e),
+                          args.work_root, args.fmnist_root))
+            for e in p['epochs'] for s in p['seeds'] for m in p['methods']]
+    if not args.report_only:
+        run_all(jobs, args.jobs, args.threads, [0, len(jobs)])
+    return pilot.write_pilot(args.work_root, args.out_dir, p)
 
 
 def main(argv=None) -> dict:
-    report = stages.load_script('benchmarks/transfer/report.py')
     args = parse_args(argv)
     p = PRESETS[args.preset]
+    if args.preset == 'pilot':
+        return run_pilot(p, args)
     plan = cells(p)
-    todo = [] if args.report_only else args.stages.split(',')
-    if 'data' in todo:
+    if not args.report_only:
         log(f'data: {p["scenes"]} -> {args.data_root}')
         stages.make_data(p, args.data_root, args.fmnist_root, args.work_root)
-    if 'pretrain' in todo:
-        jobs = [('pretrain', (m, p, args.work_root, args.fmnist_root))
-                for m in p['methods']]
-        run_all(jobs, args.jobs, args.threads, describe_pretrain)
-    if 'finetune' in todo:
-        jobs = [('finetune', (t, i, s, p, args.work_root, args.data_root))
-                for t, i, s in plan]
-        run_all(jobs, args.jobs, args.threads, describe_cell)
+        todo = phases(p, args.work_root, args.fmnist_root, args.data_root)
+        counter = [0, sum(len(jobs) for jobs in todo)]
+        for jobs in todo:
+            run_all(jobs, args.jobs, args.threads, counter)
     jobs, threads = args.jobs, args.threads
     previous = osp.join(args.out_dir, 'run_info.json')
     if args.report_only and osp.isfile(previous):  # how the cells were run
@@ -205,11 +229,8 @@ def main(argv=None) -> dict:
             old = json.load(f)
         jobs, threads = old.get('jobs', jobs), old.get('threads', threads)
     info = dict(preset=args.preset, jobs=jobs, threads=threads,
-                budget=budget(p, args),
-                chart_title=f'Fashion-MNIST scenes, preset {args.preset}: '
-                'mean over fine-tuning seeds (dots), whiskers = std')
-    info = report.write_outputs(args.work_root, args.out_dir, plan, TASKS,
-                                INITS, info)
+                budget=report.budget(p, args.preset))
+    info = report.write_outputs(args.work_root, args.out_dir, p, plan, info)
     log(f'{info["cells_done"]}/{info["cells_planned"]} cells; outputs in '
         f'{args.out_dir}')
     return info

@@ -1,11 +1,19 @@
-"""Stages of the transfer benchmark (benchmarks/transfer/run.py): the
-scenes, one pretraining + conversion, one fine-tuning cell; each leaves a
-``result.json`` that later runs skip (bookkeeping at the top)."""
+"""Stages of the transfer benchmark (``python -m benchmarks.transfer.run``):
+the scenes, one pretraining + conversion, one fine-tuning cell; each leaves
+a ``result.json`` that later runs skip (bookkeeping at the top).
+
+A pretraining is identified by (method, epochs, training images, seed); a
+cell by (task, init, pretraining seed, fine-tuning seed), the pretraining
+seed being None for random init."""
 import contextlib
+import functools
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 import time
+from typing import Optional
 
 from mmengine.hooks import Hook
 
@@ -19,28 +27,29 @@ PRETRAIN_CONFIGS = {
                     '' if m == 'baseline' else '-' + m))
     for m in METHODS
 }
+_CONFIGS = osp.join('configs', 'transfer')
 TASKS = {  # task -> (config, {metric name in results.json: logged key})
-    'atss': ('configs/transfer/atss_r18-w16_fpn_500i_fmnist-scenes.py',
+    'atss': (osp.join(_CONFIGS, 'atss_r18-w16_fpn_500i_fmnist-scenes.py'),
              {'bbox_mAP': 'coco/bbox_mAP'}),
-    'mask_rcnn': ('configs/transfer/mask-rcnn_r18-w16_fpn_500i_fmnist-scenes.py',
+    'gfl': (osp.join(_CONFIGS, 'gfl_r18-w16_fpn_500i_fmnist-scenes.py'),
+            {'bbox_mAP': 'coco/bbox_mAP'}),
+    'mask_rcnn': (osp.join(_CONFIGS,
+                           'mask-rcnn_r18-w16_fpn_500i_fmnist-scenes.py'),
                   {'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'}),
-    'upernet': ('configs/transfer/upernet_r18-w16_1xb8-500i_fmnist-scenes-128x128.py',
-                {'mIoU': 'mIoU'}),
+    'htc': (osp.join(_CONFIGS, 'htc_r18-w16_fpn_500i_fmnist-scenes.py'),
+            {'bbox_mAP': 'coco/bbox_mAP', 'segm_mAP': 'coco/segm_mAP'}),
+    'pspnet': (osp.join(
+        _CONFIGS, 'pspnet_r18-w16-d8_1xb8-1000i_fmnist-scenes-128x128.py'),
+        {'mIoU': 'mIoU'}),
+    'upernet': (osp.join(
+        _CONFIGS, 'upernet_r18-w16_1xb8-1000i_fmnist-scenes-128x128.py'),
+        {'mIoU': 'mIoU'}),
 }
+SEG_TASKS = ('pspnet', 'upernet')  # mmseg logs mIoU in percent
 
 
 def log(msg: str) -> None:
     print(f'[transfer] {msg}', flush=True)
-
-
-def load_script(rel: str):
-    """A script of the repository as a module (e.g. the converter tool)."""
-    import importlib.util
-    name = 'transfer_' + osp.splitext(rel)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ------------------------------------------------------------- bookkeeping
@@ -81,13 +90,39 @@ def timed_log(path: str, threads: int):
                  cpu_seconds=time.process_time() - cpu)
 
 
+# ------------------------------------------------------------------ names
+def seed_rows(p: dict) -> list:
+    """Every seed of a preset, in order (a task may use a subset)."""
+    return sorted({s for seeds in p['seeds'].values() for s in seeds})
+
+
+
+def pretrain_name(method: str, seed: int, q: dict) -> str:
+    """``rm_20e-10k_seed3``: method, epochs, training images, seed."""
+    return (f'{method}_{q["epochs"]}e-{q["train_size"] // 1000}k_'
+            f'seed{seed}')
+
+
+def backbone_file(work_root: str, method: str, seed: int, q: dict) -> str:
+    return osp.join(work_root, 'checkpoints',
+                    f'resnet18-w16_{pretrain_name(method, seed, q)}'
+                    '_backbone.pth')
+
+
+def cell_name(task: str, init: str, pseed: Optional[int], fseed: int) -> str:
+    """``atss_rm_p3_f3``; random init has no pretraining seed
+    (``atss_random_f3``)."""
+    p = '' if pseed is None else f'_p{pseed}'
+    return f'{task}_{init}{p}_f{fseed}'
+
+
 # ------------------------------------------------------------------ stages
 def make_data(p: dict, root: str, fmnist: str, work_root: str) -> dict:
     """Generate the scenes (skipped when ``root`` holds them already); the
     time of the generation that made them is kept in WORK_ROOT/data.json."""
-    tool = load_script('tools/dataset_converters/make_fmnist_scenes.py')
+    from mmrm.datasets.fmnist_scenes import make_scenes
     start, cpu = time.time(), time.process_time()
-    params = tool.make_scenes(root, fmnist_root=fmnist, **p['scenes'])
+    params = make_scenes(root, fmnist_root=fmnist, **p['scenes'])
     path = osp.join(work_root, 'data.json')
     if time.time() - start > 1 or not osp.isfile(path):
         os.makedirs(work_root, exist_ok=True)
@@ -98,24 +133,39 @@ def make_data(p: dict, root: str, fmnist: str, work_root: str) -> dict:
         return json.load(f)
 
 
-def pretrain(method: str, p: dict, work_root: str, fmnist: str,
+def convert(checkpoint: str, backbone: str, config: str, log_file: str):
+    """The converter's command line (as a user runs it), strict."""
+    os.makedirs(osp.dirname(backbone), exist_ok=True)
+    with open(log_file, 'w') as f:
+        rc = subprocess.run(
+            [sys.executable, osp.join(REPO, 'tools', 'model_converters',
+                                      'convert_checkpoint.py'),
+             checkpoint, backbone, '--backbone-config', config],
+            stdout=f, stderr=subprocess.STDOUT, cwd=REPO).returncode
+    if rc != 0:
+        raise RuntimeError(f'conversion of {checkpoint} failed: see '
+                           f'{log_file}')
+
+
+def pretrain(method: str, seed: int, q: dict, work_root: str, fmnist: str,
              threads: int) -> dict:
-    """Pretrain one method (seed 0) and convert its backbone; skipped when
+    """Pretrain one method with one seed (the seed draws the initial weights,
+    the data order and the mixing) and convert its backbone; skipped when
     done. Returns its result (top-1, times, converted checkpoint)."""
-    work_dir = osp.join(work_root, 'pretrain', method)
-    done = read_done(osp.join(work_dir, 'result.json'), p['pretrain'])
+    name = pretrain_name(method, seed, q)
+    work_dir = osp.join(work_root, 'pretrain', name)
+    done = read_done(osp.join(work_dir, 'result.json'), q)
     if done:
         return dict(done, skipped=True)
     from mmrm import apis
     from mmrm.report import last_metric
-    q = p['pretrain']
     epochs = q['epochs']
     options = {
         'train_dataloader.dataset.indices': q['train_size'],
         'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': epochs,
         # the configs' schedule shape: 1 warm-up epoch, then cosine
         'param_scheduler.1.end': epochs, 'param_scheduler.1.T_max': epochs - 1,
-        'randomness.seed': 0, 'default_hooks.logger.interval': 20,
+        'randomness.seed': seed, 'default_hooks.logger.interval': 20,
     }
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.update({f'{loader}.num_workers': 0,
@@ -128,37 +178,40 @@ def pretrain(method: str, p: dict, work_root: str, fmnist: str,
                                   cfg_options=options))
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
-    backbone = osp.join(work_root, 'checkpoints',
-                        f'resnet18-w16_{method}_backbone.pth')
-    os.makedirs(osp.dirname(backbone), exist_ok=True)
-    converter = load_script('tools/model_converters/convert_checkpoint.py')
-    with timed_log(osp.join(work_dir, 'convert.log'), threads) as convert:
-        rc = converter.main([checkpoint, backbone, '--backbone-config',
-                             PRETRAIN_CONFIGS[method]])
-    if rc != 0:
-        raise RuntimeError(f'conversion of {checkpoint} failed: see '
-                           f'{work_dir}/convert.log')
+    backbone = backbone_file(work_root, method, seed, q)
+    start, child_cpu = time.time(), _children_cpu()
+    convert(checkpoint, backbone, PRETRAIN_CONFIGS[method],
+            osp.join(work_dir, 'convert.log'))
     return write_done(osp.join(work_dir, 'result.json'), dict(
-        method=method, preset=q, top1=last_metric(work_dir, 'accuracy/top1'),
+        method=method, seed=seed, preset=q,
+        top1=last_metric(work_dir, 'accuracy/top1'),
         seconds=clock['seconds'], cpu_seconds=clock['cpu_seconds'],
-        convert_seconds=convert['seconds'],
-        convert_cpu_seconds=convert['cpu_seconds'], checkpoint=checkpoint,
-        backbone=backbone))
+        convert_seconds=time.time() - start,
+        convert_cpu_seconds=_children_cpu() - child_cpu,
+        checkpoint=checkpoint, backbone=backbone))
 
 
-def cell_config(task: str, init: str, seed: int, p: dict, work_root: str,
-                data_root: str, stage: str = 'train'):
-    """The task's transfer config for one cell: its init (converted
-    backbone, or ``init_cfg=None``), seed, data root and work dir; no
-    validation during training (the test stage evaluates)."""
+def _children_cpu() -> float:
+    """CPU seconds of this process' finished children (the converter)."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cell_config(task: str, init: str, pseed: Optional[int], fseed: int,
+                p: dict, work_root: str, data_root: str,
+                stage: str = 'train'):
+    """The task's transfer config for one cell: its init (the converted
+    backbone of pretraining seed ``pseed``, or ``init_cfg=None``), its
+    fine-tuning seed, data root and work dir; no validation during training
+    (the test stage evaluates)."""
     from mmrm import apis
     options = dict(p['finetune'].get(task, {}))
-    options['randomness'] = dict(seed=seed)
+    options['randomness'] = dict(seed=fseed)
     options['model.backbone.init_cfg'] = None if init == 'random' else dict(
         type='StrictPretrained',
-        checkpoint=osp.join(work_root, 'checkpoints',
-                            f'resnet18-w16_{init}_backbone.pth'))
-    name = f'{task}_{init}_seed{seed}'
+        checkpoint=backbone_file(work_root, init, pseed, p['pretrain']))
+    name = cell_name(task, init, pseed, fseed)
     options['experiment_name'] = f'{name}_{stage}'  # a logger per stage
     work_dir = osp.join(work_root, 'finetune', name)
     cfg = apis.build_cfg(osp.join(REPO, TASKS[task][0]), work_dir=work_dir,
@@ -176,10 +229,12 @@ def cell_config(task: str, init: str, seed: int, p: dict, work_root: str,
     return cfg
 
 
+@functools.lru_cache(maxsize=None)
 def config_digest(task: str) -> str:
     """sha1 of the task's merged config (every file it inherits from, mmdet's
     and mmseg's included): a cell fine-tuned with another config is not
-    taken as done."""
+    taken as done. (Once per task and process: formatting a merged config
+    takes seconds.)"""
     import hashlib
 
     from mmengine.config import Config
@@ -191,13 +246,14 @@ def config_digest(task: str) -> str:
 
 
 def percent(task: str, metrics: dict) -> dict:
-    """The task's metrics in percent (mmdet logs fractions, mmseg percent).
-    mmdet's COCO metric returns nothing when no box scores above the
-    threshold: that is an AP of 0."""
+    """The task's metrics in percent: mmdet's COCO metric logs fractions
+    (0.281 = 28.1 AP), mmseg's IoU metric logs percent already. mmdet's
+    COCO metric returns nothing when no box scores above the threshold: that
+    is an AP of 0."""
     keys = TASKS[task][1]
-    if task != 'upernet' and not metrics:
+    if task not in SEG_TASKS and not metrics:
         return {name: 0.0 for name in keys}
-    scale = 100.0 if task != 'upernet' else 1.0
+    scale = 1.0 if task in SEG_TASKS else 100.0
     return {name: scale * float(metrics[key]) for name, key in keys.items()}
 
 
@@ -223,17 +279,19 @@ class StartCheck(Hook):
             torch.equal(have[k].cpu(), v) for k, v in want.items())
 
 
-def finetune(task: str, init: str, seed: int, p: dict, work_root: str,
-             data_root: str, threads: int) -> dict:
+def finetune(task: str, init: str, pseed: Optional[int], fseed: int,
+             p: dict, work_root: str, data_root: str, threads: int) -> dict:
     """Fine-tune and evaluate one cell; skipped when done."""
-    work_dir = osp.join(work_root, 'finetune', f'{task}_{init}_seed{seed}')
+    work_dir = osp.join(work_root, 'finetune',
+                        cell_name(task, init, pseed, fseed))
     signature = dict(scenes=p['scenes'], finetune=p['finetune'].get(task, {}),
-                     pretrain=p['pretrain'], configs=config_digest(task))
+                     pretrain=None if init == 'random' else p['pretrain'],
+                     configs=config_digest(task))
     done = read_done(osp.join(work_dir, 'result.json'), signature)
     if done:
         return dict(done, skipped=True)
     from mmrm import apis
-    cfg = cell_config(task, init, seed, p, work_root, data_root)
+    cfg = cell_config(task, init, pseed, fseed, p, work_root, data_root)
     check = StartCheck(cfg.model.backbone.init_cfg)
     with timed_log(osp.join(work_dir, 'finetune.log'), threads) as train:
         runner = apis.train(cfg, extra_hooks=[check])
@@ -241,12 +299,14 @@ def finetune(task: str, init: str, seed: int, p: dict, work_root: str,
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         checkpoint = f.read().strip()
     with timed_log(osp.join(work_dir, 'test.log'), threads) as test:
-        metrics = apis.test(cell_config(task, init, seed, p, work_root,
-                                        data_root, 'test'), checkpoint)
-    values = percent(task, metrics)
+        metrics = apis.test(cell_config(task, init, pseed, fseed, p,
+                                        work_root, data_root, 'test'),
+                            checkpoint)
     return write_done(osp.join(work_dir, 'result.json'), dict(
-        task=task, init=init, seed=seed, preset=signature, metrics=values,
-        iters=iters, seconds=train['seconds'] + test['seconds'],
+        task=task, init=init, pretrain_seed=pseed, finetune_seed=fseed,
+        preset=signature, metrics=percent(task, metrics),
+        logged={k: float(v) for k, v in metrics.items()}, iters=iters,
+        seconds=train['seconds'] + test['seconds'],
         cpu_seconds=train['cpu_seconds'] + test['cpu_seconds'],
         train_seconds=train['seconds'], test_seconds=test['seconds'],
         backbone_equals_converted=check.equal, checkpoint=checkpoint))

@@ -16,7 +16,8 @@ import os
 
 import torch
 
-from mmrm.utils.mmcv_ops import REBUILD_HELP, MmcvOpsError, check_ops, ops_build
+from mmrm.utils.mmcv_ops import (REBUILD_HELP, MmcvOpsError, check_ops,
+                                 missing_ops_error, ops_build)
 
 NEEDS_COMPILED_OPS = ('mmdet', 'mmseg')
 
@@ -38,11 +39,8 @@ def ensure_mmcv_ops(cfg, device=None) -> None:
         return
     build = ops_build()
     if build == 'missing':
-        raise MmcvOpsError(
-            f'{scope} models call mmcv\'s compiled ops (nms, RoIAlign, ...) '
-            'but the installed mmcv has none (mmcv-lite: the first stage of '
-            '`make demo`\'s set-up, whose ops build runs in the background). '
-            f'{REBUILD_HELP}')
+        raise missing_ops_error(
+            f'{scope} models call mmcv\'s compiled ops (nms, RoIAlign, ...)')
     device = torch.device(device) if device is not None else run_device()
     if device.type != 'cuda':
         return

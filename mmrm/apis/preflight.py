@@ -16,13 +16,16 @@ or silently (a half-loaded checkpoint):
   not reported as a zip-reader error) and holding exactly the model's keys
   and shapes; mmengine loads with ``strict=False`` and only logs a warning,
   so a checkpoint of another architecture would train from a half-random
-  model. ``--allow-partial-load`` keeps mmengine's behaviour.
+  model. ``--allow-partial-load`` keeps mmengine's behaviour, but not for a
+  file of which no key would load. A converted backbone file is named as
+  such, with the ``init_cfg`` line that loads it.
 """
 import os.path as osp
 from typing import Iterable, List, Optional
 
-from mmrm.convert.errors import StrictLoadError, compare_state_dicts, format_keys
-from mmrm.convert.keys import unwrap_state_dict
+from mmrm.convert.errors import (CheckpointError, StrictLoadError,
+                                 compare_state_dicts, format_keys)
+from mmrm.convert.layouts import unwrap_state_dict
 from mmrm.convert.loading import load_checkpoint_file
 
 #: how many images of the training set are checked for existence
@@ -155,27 +158,74 @@ def resume_checkpoint_path(cfg) -> Optional[str]:
     return cfg.get('load_from')
 
 
-def check_checkpoint_matches(model, path: str) -> None:
+class NothingToLoadError(CheckpointError):
+    """Not one key of a checkpoint would load into the model
+    (``--allow-partial-load`` accepts a partial match, not none at all)."""
+
+
+def _model_state(path: str) -> dict:
+    import re
+    state = unwrap_state_dict(load_checkpoint_file(path), path)
+    return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+
+
+def backbone_file_hint(state: dict, model, path: str) -> Optional[str]:
+    """When ``state`` is a backbone's weights (a converted backbone file:
+    its keys are the model's ``backbone.*`` keys without the prefix), what
+    to write instead of ``load_from``; else None."""
+    own = model.state_dict()
+    if any(k in own for k in state):
+        return None
+    matching = [k for k in state if own.get(f'backbone.{k}') is not None]
+    if len(matching) < max(1, len(state) // 2):
+        return None
+    return (f'{path} is a backbone file (what '
+            'tools/model_converters/convert_checkpoint.py writes: the '
+            "backbone's weights, keys without 'backbone.'), not a checkpoint "
+            f'of the whole {type(model).__name__}; give it to the backbone '
+            'instead of load_from / tools/test.py: model = dict(backbone='
+            f"dict(init_cfg=dict(type='StrictPretrained', checkpoint="
+            f"'{path}'))) (on the command line: --cfg-options "
+            'model.backbone.init_cfg.type=StrictPretrained '
+            f'model.backbone.init_cfg.checkpoint={path}) and fine-tune; '
+            'it holds no head to evaluate')
+
+
+def check_checkpoint_matches(model, path: str,
+                             allow_partial_load: bool = False) -> None:
     """Raise unless ``path`` is readable and holds exactly the model's keys
-    and shapes (``module.`` prefixes removed, as mmengine does).
+    and shapes (``module.`` prefixes removed, as mmengine does); with
+    ``allow_partial_load``, unless at least one key would load.
 
     Raises:
         FileNotFoundError, NotACheckpointError: unreadable file.
         StrictLoadError: missing/unexpected keys or shape mismatches; the
-            message names the file and suggests ``--allow-partial-load``.
+            message names the file and suggests ``--allow-partial-load``, or,
+            for a converted backbone file, the ``init_cfg`` line to use.
+        NothingToLoadError: ``allow_partial_load`` and no key of the file
+            has the name and shape of a model key.
     """
-    import re
     if not _is_local(path):
         return
-    state = unwrap_state_dict(load_checkpoint_file(path), path)
-    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    missing, unexpected, mismatched = compare_state_dicts(
-        state, model.state_dict())
+    state = _model_state(path)
+    own = model.state_dict()
+    backbone_hint = backbone_file_hint(state, model, path)
+    if allow_partial_load:
+        if not any(k in own and tuple(v.shape) == tuple(own[k].shape)
+                   for k, v in state.items()):
+            raise NothingToLoadError(
+                f'--allow-partial-load: no key of {path} matches '
+                f'{type(model).__name__} (name and shape): nothing would '
+                'load, the run would start from a random model. ' +
+                (backbone_hint or 'Is it a checkpoint of this model?'))
+        return
+    missing, unexpected, mismatched = compare_state_dicts(state, own)
     if missing or unexpected or mismatched:
         raise StrictLoadError(
             f'checkpoint {path} -> {type(model).__name__}', missing,
-            unexpected, mismatched,
-            hint='is it a checkpoint of another model? mmengine would load '
+            unexpected, mismatched, summary=backbone_hint,
+            hint=None if backbone_hint else
+            'is it a checkpoint of another model? mmengine would load '
             'only the matching part; pass --allow-partial-load to accept '
             'that (e.g. to fine-tune with a new head)')
 
@@ -208,7 +258,4 @@ def preflight(runner, cfg, allow_partial_load: bool = False) -> None:
     if path is not None:
         model = runner.model.module if is_model_wrapper(runner.model) \
             else runner.model
-        if allow_partial_load:
-            load_checkpoint_file(path)  # readable, at least
-        else:
-            check_checkpoint_matches(model, path)
+        check_checkpoint_matches(model, path, allow_partial_load)

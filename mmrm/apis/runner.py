@@ -118,32 +118,82 @@ def _bare_model(runner):
         else runner.model
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`; ``str()`` is the one line that says how
+    to continue (tools/train.py prints it instead of a traceback)."""
+
+
+def resume_hint(cfg, command: Optional[str] = None) -> str:
+    """The line printed after Ctrl-C: the checkpoint ``--resume`` would
+    continue from (mmengine's ``last_checkpoint`` of the work dir) and the
+    command that does it."""
+    from mmengine.runner import find_latest_checkpoint
+    ckpt = find_latest_checkpoint(cfg.work_dir)
+    if command is None:
+        command = (f'python tools/train.py {cfg.filename} --work-dir '
+                   f'{cfg.work_dir}')
+    if ckpt is None:
+        return (f'[mmrm] interrupted before the first checkpoint of '
+                f'{cfg.work_dir}: nothing to resume, `{command}` starts over')
+    return (f'[mmrm] interrupted: `{command} --resume` continues from '
+            f'{ckpt}')
+
+
+def _end_training_loop_stage(runner) -> None:
+    """A Runner stopped inside its training loop leaves
+    ``loop_stage='train'`` in its message hub (mmengine removes it only after
+    a finished training); remove it, so that an RM model used afterwards in
+    this process is not taken for one training in a Runner."""
+    if runner.message_hub.get_info('loop_stage') == 'train':
+        runner.message_hub.pop_info('loop_stage')
+
+
 def train(cfg, allow_partial_load: bool = False,
-          extra_hooks: Sequence = ()):
+          extra_hooks: Sequence = (), command: Optional[str] = None):
     """Build the Runner of ``cfg`` (from :func:`build_cfg`), run the preflight
-    checks and train.
+    checks and train, holding the work dir
+    (:func:`~mmrm.apis.work_dir_lock.work_dir_writer`).
 
     Args:
         cfg (Config): the run's config.
         allow_partial_load: accept a ``--resume``/``load_from`` checkpoint
             that does not match the model (mmengine's behaviour).
         extra_hooks: hook objects registered before training (benchmarks).
+        command: the command line that started the run (recorded in the work
+            dir's marker and named after Ctrl-C); default: tools/train.py
+            with the config and work dir.
 
     Returns:
         The Runner, after training.
+
+    Raises:
+        WorkDirBusyError: another live run writes ``cfg.work_dir``.
+        TrainingInterrupted: Ctrl-C (the first one stops at the next
+            iteration boundary, :mod:`~mmrm.apis.interrupt`); its message
+            names the ``--resume`` command and the checkpoint it would
+            continue from.
     """
     from .distributed import setup_cpu_distributed
+    from .interrupt import stop_at_iteration_boundary
     from .ops_guard import ensure_mmcv_ops
     from .preflight import preflight
+    from .work_dir_lock import work_dir_writer
     prepare_process()
     ensure_mmcv_ops(cfg)
-    setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
-    runner = build_runner(cfg)
-    for hook in extra_hooks:
-        runner.register_hook(hook)
-    with known_harmless_warnings_filtered():
-        preflight(runner, cfg, allow_partial_load=allow_partial_load)
-        runner.train()
+    with work_dir_writer(cfg.work_dir, command or ''):
+        setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
+        runner = build_runner(cfg)
+        for hook in extra_hooks:
+            runner.register_hook(hook)
+        try:
+            with known_harmless_warnings_filtered(), \
+                    stop_at_iteration_boundary(runner):
+                preflight(runner, cfg, allow_partial_load=allow_partial_load)
+                runner.train()
+        except KeyboardInterrupt as e:
+            raise TrainingInterrupted(resume_hint(cfg, command)) from e
+        finally:
+            _end_training_loop_stage(runner)
     return runner
 
 
@@ -154,7 +204,7 @@ def test(cfg, checkpoint: str, allow_partial_load: bool = False,
     mmengine loads with ``strict=False``: a checkpoint that does not hold
     exactly the model's keys and shapes is refused
     (:func:`~mmrm.apis.preflight.check_checkpoint_matches`) unless
-    ``allow_partial_load``.
+    ``allow_partial_load`` (and then at least one key must load).
 
     Returns:
         dict: the metrics.
@@ -167,8 +217,8 @@ def test(cfg, checkpoint: str, allow_partial_load: bool = False,
     cfg.load_from = checkpoint
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     runner = build_runner(cfg)
-    if not allow_partial_load:
-        check_checkpoint_matches(_bare_model(runner), checkpoint)
+    check_checkpoint_matches(_bare_model(runner), checkpoint,
+                             allow_partial_load)
     for metric in extra_metrics:
         runner.test_evaluator.metrics.append(metric)
     with known_harmless_warnings_filtered():

@@ -52,12 +52,22 @@ class DeepStemError(WrongBackboneError):
     plain ResNet target (``conv1``/``bn1`` stem), or the other way round."""
 
 
+class ArchitectureMismatchError(WrongBackboneError):
+    """Same family, but another width, depth, patch size, window or head
+    count than the target."""
+
+
+class PositionEmbeddingError(WrongBackboneError):
+    """The position embedding is missing, or of another grid than the
+    target's and resizing was not asked for."""
+
+
 class StrictLoadError(CheckpointError):
     """Keys or shapes of a state dict and a module do not match exactly.
 
     The message starts with one line naming the difference when it is known
     (``summary``, e.g. ``'base width 16 vs 64 (...)'``, see
-    :func:`mmrm.convert.summary.mismatch_summary`), then lists the keys.
+    :func:`mmrm.convert.mismatch.mismatch_summary`), then lists the keys.
 
     Attributes:
         missing (list[str]): keys the module has and the state dict lacks.

@@ -32,9 +32,9 @@ from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 
 from .errors import StrictLoadError, compare_state_dicts, format_keys
-from .keys import unwrap_state_dict
+from .layouts import unwrap_state_dict
 from .loading import load_checkpoint_file
-from .summary import mismatch_summary
+from .mismatch import mismatch_summary
 
 
 def load_state_dict_strictly(module: nn.Module,
@@ -53,7 +53,7 @@ def load_state_dict_strictly(module: nn.Module,
     Raises:
         StrictLoadError: any missing/unexpected key or shape mismatch; its
             first line names the difference when both sides are recognised
-            backbones (:func:`~mmrm.convert.summary.mismatch_summary`).
+            backbones (:func:`~mmrm.convert.mismatch.mismatch_summary`).
     """
     reference = module.state_dict()
     missing, unexpected, mismatched = compare_state_dicts(

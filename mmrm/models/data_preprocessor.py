@@ -6,23 +6,23 @@ import torch
 from mmpretrain.models.utils.data_preprocessor import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 
+from .hook_guard import HookGuard
 from .recursive_mix import RecursiveMix
 
 
 @MODELS.register_module()
-class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
+class RecursiveMixDataPreprocessor(HookGuard, ClsDataPreprocessor):
     """Normalise and pad like ``ClsDataPreprocessor``, then RecursiveMix.
 
-    In training mode every batch ``x`` (N, C, H, W) gets the previous *mixed*
-    batch, resized into one random box, and mixed labels
-    ``gt_score = (1 - lam) * onehot + lam * gt_score_prev``. Each
-    ``DataSample`` receives:
+    In training mode every batch gets the previous *mixed* batch pasted
+    into one random box and mixed labels ``gt_score`` (the RM step of
+    :mod:`mmrm.models.recursive_mix`; ``lam`` is the pasted fraction, see
+    docs/semantics.md). Each ``DataSample`` receives:
 
     - ``rm_box``: float tensor (4,) ``[x1, y1, x2, y2]`` in input pixels
       (x = column) of the region that holds the resized history image;
-    - ``rm_lam``: area fraction of that box (0.0 where nothing was pasted);
-      the weight of the history labels. timm/mmpretrain/the official code
-      call ``1 - rm_lam`` (the kept fraction) ``lam``;
+    - ``rm_lam``: ``lam`` of that box (0.0 where nothing was pasted), the
+      weight of the history labels;
     - ``rm_valid``: True when a history prediction exists for the sample and
       the box is not empty (drives the head's consistency loss);
     - metainfo ``batch_input_shape``: (H, W) of the mixed batch.
@@ -32,18 +32,12 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
     sample's ``img_shape``), never in padding, and ``rm_lam`` is the box area
     over each image's own area.
 
-    How the RM state flows (per process, i.e. per DDP rank; nothing of it
-    is saved in checkpoints):
-
-    - here: the previous mixed images (float, the batch's dtype) and mixed
-      labels (float32), in ``self.recursive_mix``;
-    - on the data samples: ``rm_box``/``rm_lam``/``rm_valid`` and the mixed
-      ``gt_score`` of this iteration, read by ``RecursiveMixHead.loss``;
-    - in the head: the previous iteration's logits (``history_logits``);
-    - reset: ``RecursiveMixHistoryHook`` clears both histories at each
-      training epoch start when this preprocessor's ``reset_each_epoch``
-      is True (the switch sits with the other mixing parameters; the hook
-      only executes it).
+    State (per process, i.e. per DDP rank; not saved in checkpoints): the
+    previous mixed images and labels, in ``self.recursive_mix``; the head
+    keeps the previous logits. ``RecursiveMixHistoryHook`` clears both at
+    epoch starts; inside a Runner's training loop a training step without
+    that hook stops with an error naming the fix
+    (:mod:`mmrm.models.hook_guard`). The picture: docs/semantics.md.
 
     Evaluation batches (``training=False``) are never mixed and never touch
     the history. Under AMP (mmengine runs the preprocessor inside
@@ -55,8 +49,6 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
             side. Defaults to 0.5 (paper).
         interpolation (str): ``'nearest'`` (paper) or ``'bilinear'``
             (Table 4b; ``align_corners=True`` as the official code).
-        reset_each_epoch (bool): clear the history at every epoch start, as
-            the official code does. Defaults to True.
         seed (int, optional): seed of the box sampler; by default boxes come
             from Python's global ``random``, which mmengine seeds.
         **kwargs: arguments of ``ClsDataPreprocessor`` (``mean``, ``std``,
@@ -67,7 +59,6 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
     def __init__(self,
                  alpha: float = 0.5,
                  interpolation: str = 'nearest',
-                 reset_each_epoch: bool = True,
                  seed: Optional[int] = None,
                  **kwargs):
         if kwargs.get('batch_augments'):
@@ -77,9 +68,13 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
         if kwargs.get('num_classes') is None:
             raise ValueError('RecursiveMixDataPreprocessor needs `num_classes` '
                              'to build one-hot labels for mixing.')
+        if 'reset_each_epoch' in kwargs:
+            raise ValueError(
+                'reset_each_epoch is an argument of the hook that does the '
+                "reset: custom_hooks = [dict(type='RecursiveMixHistoryHook', "
+                'reset_each_epoch=...)], not of RecursiveMixDataPreprocessor.')
         kwargs['to_onehot'] = True
         super().__init__(**kwargs)
-        self.reset_each_epoch = reset_each_epoch
         self.recursive_mix = RecursiveMix(
             alpha, interpolation,
             rng=random.Random(seed) if seed is not None else None)
@@ -89,6 +84,8 @@ class RecursiveMixDataPreprocessor(ClsDataPreprocessor):
         self.recursive_mix.reset()
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        if training:
+            self.check_armed()
         data = super().forward(data, training)
         if training:
             self._mix(data['inputs'], data['data_samples'])

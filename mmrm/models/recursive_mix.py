@@ -1,6 +1,6 @@
 """RecursiveMix on tensors: small pure functions plus one small state class.
 
-One training iteration (SPEC section 1), for a batch ``x`` of shape (N, C, H, W)
+One training iteration (docs/semantics.md), for a batch ``x`` of shape (N, C, H, W)
 and one-hot/soft labels ``y`` of shape (N, K), given the previous *mixed* batch
 ``x_hist`` (M, C, H', W') and its mixed labels ``y_hist`` (M, K):
 
@@ -13,10 +13,11 @@ and one-hot/soft labels ``y`` of shape (N, K), given the previous *mixed* batch
    ``y_mixed = (1 - lam) * y + lam * y_hist`` for the pasted samples.
 4. The mixed batch and labels become the next history.
 
-``lam`` here is the **pasted** area fraction (the weight of the history
-labels). timm, mmpretrain (``Mixup``/``CutMix``) and the official RM code use
-``lam`` for the **kept** fraction, ``1 - area``: their ``lam`` is mmrm's
-``1 - lam``. Porting a formula between the two flips its sign.
+The ``lam`` convention (stated here once for all of mmrm): ``lam`` is the
+**pasted** area fraction, the weight of the history labels. timm, mmpretrain
+(``Mixup``/``CutMix``) and the official RM code use ``lam`` for the **kept**
+fraction ``1 - area``: their ``lam`` is mmrm's ``1 - lam``, and porting a
+formula between the two flips it.
 """
 import math
 import random
@@ -47,8 +48,7 @@ class Box:
         return self.y2 - self.y1
 
     def area_fraction(self, height: int, width: int) -> float:
-        """mmrm's ``lam``: the box (pasted) area over the image area
-        ``H * W`` (timm/mmpretrain/official ``lam`` is ``1 -`` this)."""
+        """``lam``: the box area over the image area ``H * W``."""
         return self.width * self.height / float(height * width)
 
 
@@ -108,10 +108,8 @@ def mix_labels(scores: torch.Tensor, history_scores: torch.Tensor,
     Args:
         scores: (N, K) current one-hot or soft labels.
         history_scores: (M, K) mixed labels of the previous iteration.
-        lam: area fraction of the pasted box (the history's weight; the
-            *kept* fraction of timm/mmpretrain is ``1 - lam``): a float, or
-            an (N,) tensor of per-sample fractions (padded batches of
-            different image sizes).
+        lam: the pasted fraction: a float, or an (N,) tensor of per-sample
+            fractions (padded batches of different image sizes).
         num_pasted: only samples ``i < num_pasted`` are mixed.
 
     Returns:
@@ -181,9 +179,8 @@ class RecursiveMix:
 
         Returns:
             tuple: ``(mixed_inputs (N, C, H, W), mixed_scores (N, K), box,
-            lam, num_pasted)``; ``lam`` is the pasted area fraction (timm's
-            and mmpretrain's ``lam`` is ``1 - lam``), a float, or an (N,)
-            tensor when ``image_sizes`` differ; ``num_pasted`` is 0 on the
+            lam, num_pasted)``; ``lam`` a float, or an (N,) tensor when
+            ``image_sizes`` differ; ``num_pasted`` is 0 on the
             first iteration and for an empty box, where ``lam`` is 0 too.
         """
         height, width = inputs.shape[-2:]

@@ -11,8 +11,8 @@ here (``100 - accuracy``, ``100 x AP``).
 
 ``collect_results(work_dirs, tables, metafile_roots, select)`` returns the
 markdown report (:mod:`mmrm.report.collect`); ``paper_tables(tables,
-metafile_roots)`` the paper's numbers alone, as the docs show them. This
-package needs neither torch nor the OpenMMLab libraries.
+metafile_roots)`` the paper's numbers alone, as the docs show them. The
+report itself uses only the standard library and yaml.
 """
 from .collect import build_table, collect_results, paper_tables
 from .inventory import RunFolder, find_run_folders, planned_length, unfinished

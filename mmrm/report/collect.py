@@ -1,6 +1,7 @@
-"""The whole results report: the paper tables filled with the runs under a
-work_dirs folder, the runs that are not paper configurations, and every run
-found with the table cells it filled or why it was ignored.
+"""The whole results report: first every run found under a work_dirs folder
+with its result (in the paper's units) and the table cells it filled or why
+it was ignored, then the paper tables that at least one run fills (all of
+the requested ones with ``all_tables``).
 
 A top-level run folder ``work_dirs/<stem>`` (or ``<stem>-seedN``, averaged
 with it) fills the rows of the metafile entry named ``<stem>``; a run is
@@ -8,7 +9,7 @@ ignored, with its reason listed, when its name is no config's, its table was
 not requested, it logged no evaluation of the table's metric, or it has not
 finished (its dumped config plans more epochs / iterations than it
 evaluated). Runs of project configs without paper numbers (the demos, the
-pipeline demo, the Fashion-MNIST benchmark) get a table of their own.
+pipeline demo, the Fashion-MNIST benchmark) are listed with their result.
 """
 import glob
 import os.path as osp
@@ -18,15 +19,13 @@ from mmrm.utils.markdown import markdown_table
 
 from .inventory import RunFolder, find_run_folders, unfinished
 from .metafile import MetafileEntry, entry_run_name, load_entries
-from .paper_tables import (MISSING, TABLES, RowResult, TableSpec,
-                           check_tables, format_cell, render_paper_table,
-                           render_table)
-from .runs import select_evaluation
+from .paper_tables import (MISSING, RESULT_COLUMNS, TABLES, RowResult,
+                           TableSpec, check_tables, format_cell,
+                           render_paper_table, render_table)
+from .runs import Evaluation, select_evaluation
 
 NOT_PAPER = 'not a paper configuration'
-# metrics shown for runs that are not paper configurations, when logged
-_SHOWN = ('accuracy/top1', 'accuracy/top5', 'coco/bbox_mAP', 'coco/segm_mAP',
-          'mIoU', 'mAcc', 'aAcc')
+_UNITS = {'epoch': 'epoch', 'iter': 'iteration'}
 
 
 def _project_configs(roots: Sequence[str]) -> set:
@@ -111,48 +110,55 @@ def build_table(spec: TableSpec, entries: Sequence[MetafileEntry],
     return rows
 
 
-def _last_evaluation(run: RunFolder) -> str:
-    if not run.evaluations:
+def _when(run: RunFolder, evaluation: Evaluation) -> str:
+    """``'epoch 5'`` / ``'iteration 8000'`` (from the dumped config's loop),
+    ``'test'`` for a tools/test.py result, else ``'step N'``."""
+    if evaluation.kind == 'test' or evaluation.step is None:
+        return 'test'
+    unit = _UNITS.get(run.planned[0]) if run.planned else None
+    return f'{unit or "step"} {evaluation.step}'
+
+
+def run_result(run: RunFolder, select: str = 'last') -> str:
+    """A run's result in the paper's units (classification: top-1 / top-5
+    error; COCO AP and ADE20K mIoU in %) and when it was evaluated, e.g.
+    ``'box AP 41.2 %, mask AP 35.5 % (test)'``."""
+    shown = [c for c in RESULT_COLUMNS if any(
+        c.log_key in e.metrics for e in run.evaluations)]
+    if not shown:
         return 'no evaluation logged'
-    last = run.evaluations[-1]
-    keys = [k for k in _SHOWN if k in last.metrics] or sorted(
-        k for k in last.metrics if k not in ('step', 'time', 'data_time'))[:3]
-    when = 'test' if last.kind == 'test' else f'step {last.step}'
-    return ', '.join(f'{k} {last.metrics[k]:.4g}' for k in keys) + \
-        f' ({when})'
+    evaluation = select_evaluation(run.evaluations, shown[0].log_key, select)
+    parts = [f'{c.header} {c.run_value(evaluation.metrics):.2f} %'
+             for c in shown if c.log_key in evaluation.metrics]
+    return ', '.join(parts) + f' ({_when(run, evaluation)})'
 
 
 def render_runs(work_dirs: str, runs: Sequence[RunFolder],
-                uses: Dict[str, List[str]]) -> str:
-    """The other runs' table and the list of every run found."""
-    parts = []
-    others = [r for r in runs if uses[r.name] == [NOT_PAPER]]
-    if others:
-        parts.append('\n'.join([
-            '### Runs that are not paper configurations', '',
-            'Demo, pipeline-demo and benchmark runs, and project configs '
-            'without paper numbers: their last evaluation.', '',
-            markdown_table(['Run folder', 'Config', 'Last evaluation'], [
-                [f'`{r.name}`', f'`{r.config or r.stem}`',
-                 _last_evaluation(r)] for r in others])]) + '\n')
+                uses: Dict[str, List[str]], select: str = 'last') -> str:
+    """Every run found: its config, result and what it was used for."""
     if runs:
-        listing = markdown_table(['Run folder', 'Config dump', 'Used for'], [
-            [f'`{r.name}`', f'`{r.config}`' if r.config else MISSING,
-             '; '.join(uses[r.name])] for r in runs])
+        listing = markdown_table(
+            ['Run folder', 'Config dump', 'Result', 'Used for'], [
+                [f'`{r.name}`', f'`{r.config}`' if r.config else MISSING,
+                 run_result(r, select), '; '.join(uses[r.name])]
+                for r in runs])
     else:
         listing = ('No run folder (a folder holding mmengine\'s '
                    '`<YYYYMMDD_HHMMSS>/` session folders) found.')
-    parts.append('\n'.join([f'### Runs found under `{work_dirs}`', '',
-                            listing]) + '\n')
-    return '\n'.join(parts)
+    return '\n'.join([
+        f'### Runs found under `{work_dirs}`', '',
+        f'Result: the {select} evaluation, in the paper\'s units '
+        '(classification: top-1 / top-5 error; COCO AP and ADE20K mIoU '
+        'in %).', '', listing]) + '\n'
 
 
 def collect_results(work_dirs: str, tables: Sequence[str],
                     metafile_roots: Sequence[str],
-                    select: str = 'last') -> str:
-    """The whole report as markdown: one table per requested paper table,
-    the runs that are not paper configurations, every run found with its
-    use, then notes (duplicate metafile entries, unreadable log lines).
+                    select: str = 'last', all_tables: bool = False) -> str:
+    """The whole report as markdown: every run found with its result and
+    use, then each requested paper table that a run fills (every requested
+    one with ``all_tables``), then notes (duplicate metafile entries,
+    unreadable log lines).
 
     Raises:
         ValueError: unknown table. FileNotFoundError: no ``work_dirs``.
@@ -171,13 +177,21 @@ def collect_results(work_dirs: str, tables: Sequence[str],
             uses[run.name].append(reason)
         else:
             usable.setdefault(run.stem, []).append(run)
-    parts = [render_table(TABLES[n], build_table(
-        TABLES[n], entries, usable, select, uses), select) for n in tables]
+    filled = {n: build_table(TABLES[n], entries, usable, select, uses)
+              for n in tables}
     for run in runs:
         if not uses[run.name]:
             uses[run.name].append('ignored: its metafile entry is no row of '
                                   'the requested tables')
-    parts.append(render_runs(work_dirs, runs, uses))
+    parts = [render_runs(work_dirs, runs, uses, select)]
+    shown = [n for n in tables
+             if all_tables or any(r.n_runs for r in filled[n])]
+    parts += [render_table(TABLES[n], filled[n], select) for n in shown]
+    if len(shown) < len(tables):
+        empty = [n for n in tables if n not in shown]
+        parts.append(f'Paper table(s) {", ".join(empty)}: no run fills them '
+                     '(--all-tables prints them with the paper\'s numbers).'
+                     '\n')
     unique_notes = list(dict.fromkeys(notes))
     if unique_notes:
         parts.append('Notes:\n\n' + '\n'.join(f'- {n}' for n in unique_notes)
@@ -195,4 +209,4 @@ def paper_tables(tables: Sequence[str],
 
 
 __all__ = ['NOT_PAPER', 'build_table', 'collect_results', 'paper_tables',
-           'render_runs']
+           'render_runs', 'run_result']

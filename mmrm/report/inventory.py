@@ -168,6 +168,7 @@ def unfinished(run: RunFolder) -> Optional[str]:
     if run.planned is None or any(e.kind == 'test' for e in run.evaluations):
         return None
     unit, total = run.planned
+    unit = {'iter': 'iteration'}.get(unit, unit)
     steps = [e.step for e in run.evaluations
              if e.kind == 'val' and e.step is not None]
     if steps and max(steps) >= total:

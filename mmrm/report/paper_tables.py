@@ -115,6 +115,13 @@ _BOX = tuple(Column(h, f'coco/bbox_{k}', from_log='fraction')
 _MASK = tuple(Column(h, f'coco/segm_{k}', from_log='fraction')
               for h, k in (('mask AP', 'mAP'), ('mask AP50', 'mAP_50'),
                            ('mask AP75', 'mAP_75')))
+#: what the runs listing shows of a run, when logged (paper units)
+RESULT_COLUMNS = (
+    Column('top-1 err', 'top1_err', 'accuracy/top1', 'error'),
+    Column('top-5 err', 'top5_err', 'accuracy/top5', 'error'),
+    Column('box AP', 'coco/bbox_mAP', from_log='fraction'),
+    Column('mask AP', 'coco/segm_mAP', from_log='fraction'),
+    Column('mIoU', 'mIoU'))
 _BACKBONES = ('resnet50', 'pvtv2_b1')
 _DOWNSTREAM = ('baseline', 'cutmix', 'rm')
 _CLS_LABELS = ('Backbone', 'Regularizer')
@@ -243,6 +250,7 @@ def render_paper_table(spec: TableSpec,
 
 
 __all__ = [
-    'MISSING', 'Column', 'TableSpec', 'TABLES', 'RowResult', 'check_tables',
+    'MISSING', 'Column', 'TableSpec', 'TABLES', 'RESULT_COLUMNS', 'RowResult',
+    'check_tables',
     'display_name', 'format_cell', 'render_table', 'render_paper_table'
 ]

@@ -13,6 +13,10 @@ A validation line holds the metrics plus ``data_time``, ``time`` and ``step``
 "time": 0.2, "step": 300}``; training lines hold ``loss``, ``lr``, ... instead.
 Scales are those of the libraries: mmpretrain accuracy and mmseg
 mIoU / mAcc / aAcc are percent, mmdet ``coco/*_mAP*`` are fractions (0.415).
+
+Read here, not with the libraries' reader (``mmpretrain.utils.load_json_log``;
+mmengine has none): it raises on the half-written last line of a run that is
+still writing, and does not read tools/test.py's result file.
 """
 import glob
 import json

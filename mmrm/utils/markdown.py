@@ -1,5 +1,5 @@
 """Markdown tables and the mean / spread of repeated measurements."""
-import math
+import statistics
 from typing import List, Sequence
 
 
@@ -23,7 +23,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
 
 
 def mean_std(values: Sequence[float]) -> tuple:
-    """``(mean, sample std)`` of ``values``; std is 0.0 for one value.
+    """``(mean, sample std)`` of ``values`` (:mod:`statistics`); std is 0.0
+    for one value.
 
     Raises:
         ValueError: for an empty sequence.
@@ -31,8 +32,5 @@ def mean_std(values: Sequence[float]) -> tuple:
     values = [float(v) for v in values]
     if not values:
         raise ValueError('mean_std needs at least one value')
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return mean, 0.0
-    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(var)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return statistics.fmean(values), std

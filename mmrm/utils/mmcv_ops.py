@@ -30,8 +30,29 @@ REBUILD_HELP = (
     f'`MMRM_MMCV_CUDA=1 TORCH_CUDA_ARCH_LIST=<capability, e.g. 9.0> '
     f'{REBUILD}`); see docs/gpu.md.')
 
+#: why an mmcv may have no compiled ops (REBUILD_HELP says what finishes it)
+NO_OPS = ("the installed mmcv has none (mmcv-lite: the first stage of "
+          "`make demo`'s set-up, whose ops build runs in the background)")
+
+
 class MmcvOpsError(RuntimeError):
     """mmcv's compiled ops are missing or do not work on the device."""
+
+
+def missing_ops_error(what: str, alternative: str = '') -> MmcvOpsError:
+    """The error when ``what`` (e.g. ``"mmdet models call mmcv's compiled
+    ops (nms, RoIAlign, ...)"``) meets an mmcv without compiled ops: what is
+    missing, why, the command that finishes it, then ``alternative``."""
+    return MmcvOpsError(f'{what}, but {NO_OPS}. {REBUILD_HELP}'
+                        f'{" " + alternative if alternative else ""}')
+
+
+def require_ops(what: str, alternative: str = '') -> None:
+    """Raise :func:`missing_ops_error` when mmcv has no compiled ops,
+    before an import of mmdet / mmseg would fail deep inside with
+    ``No module named 'mmcv._ext'``."""
+    if ops_build() == 'missing':
+        raise missing_ops_error(what, alternative)
 
 
 def ops_build() -> str:

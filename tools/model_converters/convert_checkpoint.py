@@ -18,7 +18,11 @@ file (e.g. a DeiT-S UperNet at 512x512). ``--resize-pos-embed``: ViT/Swin
 only, interpolate a position embedding of another grid to the target's
 (otherwise that is an error). Exit status 2 for a missing file or an unknown
 preset, 1 when the input does not fit the target (the first line of the
-message names the difference, e.g. the base width).
+message names the difference, e.g. the base width) or when mmcv's compiled
+ops, which the strict check needs, are not built yet (right after
+``make demo``: the message names the command that finishes them, or
+``--no-verify``). The conversion itself is ``mmrm.convert``
+(docs/converter.md).
 """
 import argparse
 import os.path as osp
@@ -68,63 +72,50 @@ def parse_args(argv=None):
         parser.error(f'DST is a folder, give a file path: {args.dst}')
     if args.backbone_config:
         return args
-    from mmrm.convert import PRESETS
-    if args.backbone.lower().replace('_', '-') not in PRESETS:
-        parser.error(f'--backbone: unknown preset {args.backbone!r}; choose '
-                     f'one of {", ".join(PRESETS)}, or --backbone-config')
+    from mmrm.convert import WrongBackboneError, preset_name
+    try:
+        args.backbone = preset_name(args.backbone, 'or --backbone-config')
+    except WrongBackboneError as e:
+        parser.error(f'--backbone: {e}')
     return args
+
+
+def backbone_from_config(path: str):
+    """``model.backbone`` of the config at ``path`` as a plain dict (None
+    when the config has none)."""
+    from mmengine.config import Config
+
+    from mmrm.apis.quiet import known_harmless_warnings_filtered
+    with known_harmless_warnings_filtered():
+        cfg = Config.fromfile(path)
+    backbone = cfg.get('model', {}).get('backbone')
+    if backbone is None:
+        return None
+    return backbone.to_dict() if hasattr(backbone, 'to_dict') \
+        else dict(backbone)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmrm.convert import CheckpointError, convert_checkpoint
+    from mmrm.convert import CheckpointError, convert_backbone, write_backbone
+    from mmrm.utils.mmcv_ops import MmcvOpsError
     backbone = args.backbone
     if args.backbone_config:
-        from mmengine.config import Config
-
-        from mmrm.apis.quiet import known_harmless_warnings_filtered
-        with known_harmless_warnings_filtered():
-            cfg = Config.fromfile(args.backbone_config)
-        backbone = cfg.get('model', {}).get('backbone')
+        backbone = backbone_from_config(args.backbone_config)
         if backbone is None:
             print(f'error: {args.backbone_config} has no model.backbone',
                   file=sys.stderr)
             return 1
-        backbone = backbone.to_dict() if hasattr(backbone, 'to_dict') \
-            else dict(backbone)
     try:
-        state_dict = convert_checkpoint(
-            args.src, args.dst, backbone=backbone,
+        converted = convert_backbone(
+            args.src, backbone=backbone,
             verify=getattr(args, 'verify', True),
             trusted=args.trust_checkpoint,
             resize_pos_embed=args.resize_pos_embed)
-    except (CheckpointError, FileNotFoundError) as e:
+    except (CheckpointError, FileNotFoundError, MmcvOpsError) as e:
         print(f'error: {type(e).__name__}: {e}', file=sys.stderr)
         return 1
-    n_params = sum(v.numel() for k, v in state_dict.items()
-                   if not k.endswith('num_batches_tracked'))
-    import torch
-    meta = torch.load(args.dst, map_location='cpu', weights_only=True)['meta']
-    verified = ', '.join(meta['verified_with']) or 'not verified (--no-verify)'
-    print(f'converted {args.src} ({meta["source_layout"]}) -> {args.dst}\n'
-          f'  backbone {meta["backbone"]}: {len(state_dict)} tensors, '
-          f'{n_params / 1e6:.2f}M parameters\n'
-          f'  dropped: {len(meta["dropped_keys"])} non-backbone tensors\n'
-          f'  strict load: {verified}')
-    resized = meta.get('pos_embed_resized')
-    if resized:
-        print(f'  resized {resized["key"]} from a '
-              f'{"x".join(map(str, resized["source_grid"]))} to a '
-              f'{"x".join(map(str, resized["target_grid"]))} grid '
-              f'({resized["mode"]}), as asked')
-    added = [k for k in meta['filled_keys']
-             if not k.endswith('num_batches_tracked')]
-    if added:
-        print(f'  not in the pretraining checkpoint, initialised as the '
-              f'target does (LayerNorm weight 1, bias 0): {", ".join(added)}')
-    if meta.get('unchecked'):
-        print(f'  not stored in the weights and not checked (no training '
-              f'config in the checkpoint): {", ".join(meta["unchecked"])}')
+    print(write_backbone(converted, args.dst).summary())
     return 0
 
 

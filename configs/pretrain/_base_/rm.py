@@ -15,11 +15,11 @@
 # pooling neck), merged into the baseline's head (num_classes, in_channels,
 # topk; its cross-entropy takes the mixed, soft labels); omega 0.5 as on
 # ImageNet, the small-image recipes set 0.1. The hook clears the history at
-# each epoch start and checks that preprocessor and head match.
+# each epoch start (reset_each_epoch=True) and checks that preprocessor and
+# head match; the preprocessor stops a training step that runs without it.
 rm_custom_imports = dict(imports=['mmrm'], allow_failed_imports=False)
 rm_data_preprocessor = dict(
-    type='RecursiveMixDataPreprocessor', alpha=0.5, interpolation='nearest',
-    reset_each_epoch=True)
+    type='RecursiveMixDataPreprocessor', alpha=0.5, interpolation='nearest')
 rm_head = dict(
     type='RecursiveMixHead',
     omega=0.5,
@@ -31,4 +31,4 @@ rm_head = dict(
 # they are); the configs add the backbone's stride (`feat_stride`) and drop
 # the stock Mixup/CutMix batch augments (`model.train_cfg=None`).
 rm_transformer_head = dict(rm_head, loss=dict())
-custom_hooks = [dict(type='RecursiveMixHistoryHook')]
+custom_hooks = [dict(type='RecursiveMixHistoryHook', reset_each_epoch=True)]

@@ -25,13 +25,18 @@ def _uses_amp(runner) -> bool:
 class RecursiveMixHistoryHook(Hook):
     """Pairs and resets the RecursiveMix state of a classifier.
 
+    The RM data preprocessor stops a Runner's training step that runs
+    without this hook (:mod:`mmrm.models.hook_guard`), so none of the
+    following can be dropped by a config that replaces ``custom_hooks``.
+
     - ``before_train``: checks that an RM data preprocessor and an RM head
       are used together (one without the other would silently train a
       different method) and that head, preprocessor and training dataset
-      agree on the number of classes; raises ``ValueError`` otherwise.
-    - ``before_train_epoch``: when the preprocessor's ``reset_each_epoch`` is
-      True (default, as the official code), clears the previous batch and the
-      previous logits on this rank, so each epoch starts with a plain batch.
+      agree on the number of classes; raises ``ValueError`` otherwise. Then
+      arms the preprocessor for this Runner.
+    - ``before_train_epoch``: when ``reset_each_epoch`` is True (default,
+      as the official code), clears the previous batch and the previous
+      logits on this rank, so each epoch starts with a plain batch.
       After ``--resume`` the history is empty anyway (it is not saved in the
       checkpoint), so a resumed run restarts like an epoch start. Validation
       between epochs never touches the history.
@@ -49,12 +54,16 @@ class RecursiveMixHistoryHook(Hook):
     Args:
         amp_skip_limit (int): non-finite ``loss_rm`` steps in a row that are
             tolerated under ``AmpOptimWrapper``. Defaults to 10.
+        reset_each_epoch (bool): clear the history at every epoch start, as
+            the official code does. Defaults to True.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, amp_skip_limit: int = 10):
+    def __init__(self, amp_skip_limit: int = 10,
+                 reset_each_epoch: bool = True):
         self.amp_skip_limit = amp_skip_limit
+        self.reset_each_epoch = reset_each_epoch
         self._non_finite_in_a_row = 0
 
     def before_train(self, runner) -> None:
@@ -72,6 +81,8 @@ class RecursiveMixHistoryHook(Hook):
                 '"no consistency loss" ablation use RecursiveMixHead(omega=0).')
         if has_head:
             self._check_num_classes(runner, model)
+        if has_pre:
+            model.data_preprocessor.arm(runner.message_hub.instance_name)
 
     @staticmethod
     def _check_num_classes(runner, model) -> None:
@@ -91,12 +102,13 @@ class RecursiveMixHistoryHook(Hook):
                 f'{type(dataset).__name__} has {len(classes)} classes.')
 
     def before_train_epoch(self, runner) -> None:
+        if not self.reset_each_epoch:
+            return
         model = _unwrap(runner.model)
-        pre = getattr(model, 'data_preprocessor', None)
-        if getattr(pre, 'reset_each_epoch', False):
-            for module in model.modules():
-                if hasattr(module, 'reset_history'):
-                    module.reset_history()
+        for module in (getattr(model, 'data_preprocessor', None),
+                       getattr(model, 'head', None)):
+            if hasattr(module, 'reset_history'):
+                module.reset_history()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:

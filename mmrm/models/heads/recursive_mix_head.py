@@ -44,17 +44,16 @@ class RecursiveMixHead(ClsHead):
       softmax(p_roi_i)))`` where ``p_hist`` are the previous iteration's
       ``logits`` (kept here, per process).
 
-    ``lam_i`` is ``rm_lam``, the *pasted* area fraction (the kept fraction
-    ``1 - lam`` is what timm/mmpretrain/the official code call ``lam``).
+    ``lam_i`` is ``rm_lam``, the pasted fraction (see
+    :mod:`mmrm.models.recursive_mix` for the convention).
 
     State: the head keeps only ``history_logits`` (M, K), float32, the
-    previous training iteration's ``logits`` of this process (detached). The
-    images and labels of the history live in
-    ``RecursiveMixDataPreprocessor``, which tells the head per sample, via
-    the data samples' ``rm_box``/``rm_lam``/``rm_valid``, where the
-    previous batch was pasted; history row ``i`` is used for sample ``i``.
-    ``RecursiveMixHistoryHook`` resets both at each epoch start (the
-    preprocessor's ``reset_each_epoch``); ``predict`` never touches it.
+    previous training iteration's ``logits`` of this process (detached);
+    history row ``i`` is used for sample ``i``. The images and labels of the
+    history live in ``RecursiveMixDataPreprocessor``, which tells the head
+    per sample (``rm_box``/``rm_lam``/``rm_valid``) where the previous batch
+    was pasted. ``RecursiveMixHistoryHook`` resets both at epoch starts;
+    ``predict`` never touches the state. The picture: docs/semantics.md.
 
     Precision (AMP): the stored logits, the weights ``lam_i``, the box
     scaling and RoIAlign are float32 whatever the autocast dtype; the KL is
@@ -203,7 +202,7 @@ class RecursiveMixHead(ClsHead):
             raise RuntimeError(
                 'RecursiveMixHead: the data preprocessor pasted history images '
                 'but the head holds no logits for them (history reset in one '
-                'place only?). Reset both via RecursiveMixHistoryHook.')
+                'place only?). Reset both, as RecursiveMixHistoryHook does.')
         out = torch.zeros_like(logits, dtype=torch.float32).detach()
         if hist is not None:
             n = min(hist.size(0), out.size(0))

@@ -2,7 +2,7 @@
 
 mmrm's extension beyond the paper (which covers CNNs and PVTv2 only).
 
-What the head reads (SPEC section 3: ``logits = fc(GAP(feat))``, RoI on
+What the head reads (docs/semantics.md: ``logits = fc(GAP(feat))``, RoI on
 ``feat``):
 
 - mmpretrain ``VisionTransformer(out_type='featmap')``: the last layer's

@@ -1,4 +1,5 @@
-"""Finding the backbone weights inside a checkpoint.
+"""Where the backbone weights are inside a checkpoint (the first step of a
+conversion, and what ``StrictPretrained`` reads).
 
 Recognised layouts (after unwrapping ``state_dict``/``model`` and removing a
 DDP ``module.`` prefix):
@@ -9,13 +10,13 @@ DDP ``module.`` prefix):
 * ``torchvision``: a torchvision-style ResNet as in the official
   RecursiveMix-pytorch code (``conv1.weight``, ``bn1.*``, ``layer1.0.*``,
   ``fc.*``, ``fc_roi.*``): everything except the classifier layers is kept.
-* ``pvt-official``: the official PVT/PVTv2 release layout
-  (``patch_embed1.proj.weight``, ``block1.0.attn.q.weight``...): translated
-  to mmdet's ``PyramidVisionTransformerV2`` keys with mmdet's ``pvt_convert``.
+* an official release's own layout that a family's adapter translates
+  (:attr:`~mmrm.convert.adapter.BackboneAdapter.release`, e.g.
+  ``pvt-official``).
 """
 import re
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
 import torch
 
@@ -85,13 +86,18 @@ def check_not_task_model(state_dict: Mapping, source: str) -> None:
             f'tools/test.py.')
 
 
-def split_backbone(state_dict: Mapping,
-                   source: str) -> Tuple['OrderedDict', str, List[str]]:
+def split_backbone(state_dict: Mapping, source: str,
+                   releases: Sequence = ()) -> Tuple['OrderedDict', str,
+                                                     List[str]]:
     """Separate the backbone weights from the rest.
 
+    Args:
+        releases: :class:`~mmrm.convert.adapter.ReleaseLayout` s tried on a
+            checkpoint without ``backbone.*`` keys.
+
     Returns:
-        ``(backbone_state_dict, layout, dropped_keys)`` where layout is one of
-        ``'mmpretrain'``, ``'torchvision'``, ``'pvt-official'``.
+        ``(backbone_state_dict, layout, dropped_keys)`` where layout is
+        ``'mmpretrain'``, ``'torchvision'`` or a release's name.
     """
     check_not_task_model(state_dict, source)
     if any(k.startswith('backbone.') for k in state_dict):
@@ -109,12 +115,10 @@ def split_backbone(state_dict: Mapping,
     dropped = [k for k in state_dict if k.startswith(CLASSIFIER_PREFIXES)]
     kept = OrderedDict((k, v) for k, v in state_dict.items()
                        if not k.startswith(CLASSIFIER_PREFIXES))
-    if any(k.startswith(('patch_embed1.', 'block1.')) for k in kept):
-        from mmdet.models.backbones.pvt import pvt_convert
-        # pvt_convert drops the final ``norm.`` (classifier-side) itself
-        converted = pvt_convert(kept)
-        dropped += [k for k in kept if k.startswith('norm.')]
-        return OrderedDict(converted), 'pvt-official', dropped
+    for release in releases:
+        if release.detect(kept):
+            translated, more = release.translate(kept)
+            return OrderedDict(translated), release.name, dropped + more
     return kept, 'torchvision', dropped
 
 

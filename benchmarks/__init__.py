@@ -1,0 +1,1 @@
+"""mmrm's benchmarks (docs/analysis.md, docs/transfer.md)."""

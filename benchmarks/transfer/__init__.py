@@ -1,0 +1,1 @@
+"""The downstream-transfer benchmark (docs/transfer.md)."""
