@@ -229,37 +229,17 @@ def make_bundle(args) -> dict:
     venv.pip(['wheel', '--no-deps', '-w', args.out, *names, src])
     mmcv_wheel = build_mmcv(args, venv)
     slim = strip_wheel(venv, mmcv_wheel, args.out, args.arch)
-    wheels = []
-    for path in sorted(glob.glob(osp.join(args.out, '*.whl'))):
-        info = bundle_manifest.wheel_info(path, args.python)
-        info.update(file=osp.basename(path), bytes=os.path.getsize(path))
-        if info['name'] == 'mmcv':
-            info.update(slim)
-        wheels.append(info)
-    unmet = bundle_manifest.unmet_requirements(wheels, node)
-    total = sum(w['bytes'] for w in wheels) + source['bytes']
-    manifest = dict(
-        target=dict(python=args.python, torch=args.torch, cuda=args.cuda,
-                    arch=args.arch, platform='linux_x86_64'),
-        node_list=osp.relpath(args.node, ROOT), wheels=wheels,
-        source=source, node_provided=dict(provided), total_bytes=total,
-        limit_bytes=args.max_mib * 2**20, install=INSTALL,
-        built=dict(date=time.strftime('%Y-%m-%d'), seconds=round(
-            time.time() - t0), machine=f'{platform.machine()}, '
-            f'{os.cpu_count()} cores'))
-    with open(osp.join(args.out, 'manifest.json'), 'w') as f:
-        json.dump(manifest, f, indent=1)
-    with open(osp.join(args.out, 'INSTALL.txt'), 'w') as f:
-        f.write(INSTALL + '\n')
-    if unmet:
-        raise SystemExit('bundle: requirements met by neither the bundle '
-                         'nor the node:\n  ' + '\n  '.join(unmet))
-    if total > args.max_mib * 2**20:
-        big = sorted(wheels, key=lambda w: -w['bytes'])[:3]
-        raise SystemExit(f'bundle: {total / 2**20:.1f} MiB > {args.max_mib} '
-                         'MiB; largest: ' + ', '.join(
-                             f"{w['file']} {w['bytes'] / 2**20:.1f} MiB"
-                             for w in big))
+    target = dict(python=args.python, torch=args.torch, cuda=args.cuda,
+                  arch=args.arch, platform='linux_x86_64')
+    manifest = bundle_manifest.collect(
+        args.out, target, dict(provided), source, {'mmcv': slim},
+        args.max_mib * 2**20, INSTALL, node_list=osp.relpath(args.node, ROOT),
+        built=dict(date=time.strftime('%Y-%m-%d'),
+                   seconds=round(time.time() - t0),
+                   machine=f'{platform.machine()}, {os.cpu_count()} cores'))
+    problems = bundle_manifest.problems(manifest, node)
+    if problems:
+        raise SystemExit('bundle: ' + '\n  '.join(problems))
     return manifest
 
 

@@ -9,6 +9,14 @@ the tests can check a committed manifest in CI.
 - :func:`unmet_requirements`: every requirement of every bundled wheel
   must be met by another bundled wheel or by the node (version checked
   where the node's version is known);
+- :func:`collect`: the manifest of a bundle folder (every wheel's
+  :func:`wheel_info`, file and size; the source archive; the sizes in
+  all), written as ``manifest.json`` with ``INSTALL.txt``;
+  :func:`problems`: what makes it unusable (unmet requirements, over the
+  size limit);
+- :func:`requirement_closure`: the distributions a set of requirements
+  pulls in (what pip resolves for the bundle), from each one's
+  requirements;
 - :func:`unmet_imports`: every top-level module a run imported (as
   ``tools/gpu_check.py`` records them: module -> the distributions that
   provide it here) must be in the standard library, in the repository,
@@ -19,6 +27,10 @@ A distribution the node has under another name provides the same modules
 images carry ``opencv-python-headless``; both install ``cv2``).
 """
 import email.parser
+import glob
+import json
+import os
+import os.path as osp
 import re
 import zipfile
 from typing import Dict, Iterable, List, Optional
@@ -129,3 +141,58 @@ def unmet_imports(imports: Dict[str, List[str]], wheels: Iterable[dict],
             unmet.append(f"import {module} (from {', '.join(dists)}): "
                          'neither bundled nor on the node')
     return unmet
+
+
+def collect(out: str, target: dict, provided: dict, source: dict,
+            extra: dict, limit_bytes: int, install: str, **fields) -> dict:
+    """The manifest of the wheels in ``out``, written there as
+    ``manifest.json`` (and ``install`` as ``INSTALL.txt``): per wheel its
+    :func:`wheel_info` for ``target['python']``, file and size, plus
+    ``extra[name]`` (the mmcv wheel's stripping and CUDA code); the source
+    archive (``source['bytes']``), what the node provides, the total."""
+    wheels = []
+    for path in sorted(glob.glob(osp.join(out, '*.whl'))):
+        info = wheel_info(path, target['python'])
+        info.update(file=osp.basename(path), bytes=os.path.getsize(path))
+        info.update(extra.get(info['name'], {}))
+        wheels.append(info)
+    total = sum(w['bytes'] for w in wheels) + source['bytes']
+    manifest = dict(target=target, wheels=wheels, source=source,
+                    node_provided=provided, total_bytes=total,
+                    limit_bytes=limit_bytes, install=install, **fields)
+    with open(osp.join(out, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+    with open(osp.join(out, 'INSTALL.txt'), 'w') as f:
+        f.write(install + '\n')
+    return manifest
+
+
+def problems(manifest: dict, node: dict) -> List[str]:
+    """Why the bundle would not do (empty: it installs complete and fits):
+    requirements met by neither the bundle nor the node, a total over the
+    limit (with the largest wheels)."""
+    wheels = manifest['wheels']
+    out = unmet_requirements(wheels, node)
+    total, limit = manifest['total_bytes'], manifest['limit_bytes']
+    if total > limit:
+        big = sorted(wheels, key=lambda w: -w['bytes'])[:3]
+        out.append(f'{total / 2**20:.2f} MiB > {limit / 2**20:g} MiB; '
+                   'largest: ' + ', '.join(
+                       f"{w['file']} {w['bytes'] / 2**20:.2f} MiB"
+                       for w in big))
+    return out
+
+
+def requirement_closure(roots: Iterable[str], requires_of) -> List[str]:
+    """Canonical names of ``roots`` (requirement strings) and of everything
+    they require, transitively; ``requires_of(name)`` gives a
+    distribution's requirement strings that apply (markers evaluated),
+    or None for one that is not known (kept, not followed)."""
+    seen, todo = set(), [Requirement(r).name for r in roots]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += [Requirement(r).name for r in requires_of(name) or []]
+    return sorted(seen)
