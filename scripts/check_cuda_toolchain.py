@@ -30,18 +30,25 @@ import mmcv_build
 
 
 def fatbin_entries(obj: str, work: str):
-    """``[(kind, arch), ...]`` of an object's ``.nv_fatbin`` section (kind
-    1 = PTX, 2 = cubin; arch 90 = sm_90)."""
+    """``[(kind, arch), ...]`` of the ``.nv_fatbin`` section of an object or
+    a shared library (kind 1 = PTX, 2 = cubin; arch 90 = sm_90)."""
     raw = osp.join(work, 'fatbin.bin')
     subprocess.run(['objcopy', '-O', 'binary', '--only-section=.nv_fatbin',
                     obj, raw], check=True)
     with open(raw, 'rb') as f:
         data = f.read()
     entries, off = [], 0
+    magic_bytes = struct.pack('<I', 0xBA55ED50)
     while off + 16 <= len(data):
+        # a linked library holds one fat binary per object, zero-padded to
+        # their alignment
+        start = data.find(magic_bytes, off)
+        if start < 0 or data[off:start].strip(b'\0'):
+            if data[off:].strip(b'\0'):
+                raise ValueError(f'{obj}: not a CUDA fat binary at {off}')
+            break
+        off = start
         magic, _, header, size = struct.unpack_from('<IHHQ', data, off)
-        if magic != 0xBA55ED50:
-            raise ValueError(f'{obj}: not a CUDA fat binary at {off}')
         pos, end = off + header, off + header + size
         while pos < end:
             kind, _, ehead, esize = struct.unpack_from('<HHIQ', data, pos)

@@ -13,10 +13,17 @@
   library headers and libraries there), plus the unversioned
   ``libcudart.so`` the linker asks for.
 - :func:`build`: under an exclusive lock on ``<cache>/.build.lock``, returns
-  the cached wheel, or builds it in a scratch folder inside the cache and
-  renames it into place, so a wheel in the cache folder is always whole.
-  A second builder waits for the first; a builder that dies releases the
-  lock (the kernel drops it with the process) and leaves no wheel.
+  the cached wheel, or builds it in ``<cache>/.build-partial`` and renames
+  it into place, so a wheel in the cache folder is always whole. A second
+  builder waits for the first; a builder that dies releases the lock (the
+  kernel drops it with the process) and leaves no wheel.
+- Resumable: a build that fails or is killed leaves ``.build-partial``
+  (the patched source and, under its ``build/``, the objects ninja has
+  compiled); the next build of the same recipe (:func:`recipe`: plan's
+  build variables, CUDA_HOME, source patches) resumes there, and ninja
+  compiles only what is missing (an object whose command it has not logged
+  as finished is compiled again). Another recipe starts afresh; a finished
+  build removes the folder.
 
     python scripts/mmcv_build.py build --plan PLAN.json --cache DIR
 """
@@ -31,7 +38,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from typing import Callable, Iterable, Optional
 
@@ -123,6 +129,16 @@ def venv_cuda_trees(torch_cuda: str, python: str = sys.executable):
     return [osp.join(purelib, 'nvidia', f"cu{torch_cuda.split('.')[0]}")]
 
 
+def torch_cuda_includes(python: str = sys.executable):
+    """The header folders of the NVIDIA packages torch depends on
+    (``site-packages/nvidia/cuXX/include``) in ``python``'s environment."""
+    purelib = subprocess.run(
+        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()'
+         "['purelib'])"], capture_output=True, text=True,
+        check=True).stdout.strip()
+    return sorted(glob.glob(osp.join(purelib, 'nvidia', 'cu*', 'include')))
+
+
 def nvcc_output(cuda_home: str) -> str:
     """``nvcc --version`` of a toolkit folder ('' if it has none)."""
     try:
@@ -165,6 +181,32 @@ def cached_wheel(folder: str) -> Optional[str]:
     return wheels[-1] if wheels else None
 
 
+def _arch_covers(built, wanted) -> bool:
+    """True when a wheel built for ``built`` (e.g. ``['8.0', '9.0+PTX']``)
+    has machine code for every arch of ``wanted`` (and the PTX asked for)."""
+    codes = {a.replace('+PTX', '') for a in built}
+    return all(w.replace('+PTX', '') in codes and
+               (not w.endswith('+PTX') or w in built) for w in wanted)
+
+
+def cache_folder(cache_root: str, plan: dict) -> str:
+    """The cache folder whose wheel serves ``plan``: its own key's, or one
+    with a CUDA wheel for the same mmcv / torch / Python / CUDA whose arch
+    list covers the plan's (a build node's default ``7.5;8.0;9.0+PTX``
+    wheel serves an H100 node that asks for ``9.0``); the own key's folder
+    when none has a wheel (the build goes there)."""
+    own = osp.join(cache_root, plan['cache_key'])
+    if plan['mode'] == 'cpu' or cached_wheel(own):
+        return own
+    base = plan['cache_key'].rpartition('-sm')[0]
+    for folder in sorted(glob.glob(osp.join(glob.escape(cache_root),
+                                            glob.escape(base) + '-sm*'))):
+        built = folder.rpartition('-sm')[2].split('_')
+        if _arch_covers(built, plan['archs']) and cached_wheel(folder):
+            return folder
+    return own
+
+
 @contextlib.contextmanager
 def locked(path: str, waiting_msg: str = ''):
     """Exclusive ``flock`` on ``path`` (waits; says so if it has to)."""
@@ -190,43 +232,86 @@ def pip_wheel(src: str, out: str, env: dict, python: str) -> None:
                     '-w', out, '.'], cwd=src, env=env, check=True)
 
 
+PARTIAL = '.build-partial'
+# bump when the source patches change: a partial build of another recipe is
+# not resumed
+PATCHES = ('-std=c++17 -> -std=c++20', )
+
+
+def recipe(plan: dict, cuda_home: Optional[str]) -> dict:
+    """What a partial build must share with this one to be resumed."""
+    variables = {k: v for k, v in plan['build_env'].items()
+                 if k != 'MAX_JOBS'}  # ninja resumes with any job count
+    return dict(mmcv=MMCV_VERSION, build_env=variables, cuda_home=cuda_home,
+                patches=list(PATCHES))
+
+
+def _resumable(scratch: str, want: dict) -> bool:
+    try:
+        with open(osp.join(scratch, 'recipe.json')) as f:
+            return json.load(f) == want
+    except (OSError, ValueError):
+        return False
+
+
+def _compiled_objects(scratch: str) -> int:
+    return len(glob.glob(osp.join(scratch, '**', 'build', 'temp.*', '**',
+                                  '*.o'), recursive=True))
+
+
 def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
           python: str = sys.executable, make_wheel: Callable = None) -> str:
     """The wheel of ``plan`` in ``folder`` (the cache folder of its key),
-    built now unless present. ``make_wheel(src_parent, out, env)`` may
-    replace the real fetch + build (tests)."""
+    built now unless present, resuming a partial build of the same recipe.
+    ``make_wheel(scratch, out, env)`` may replace the real fetch + build
+    (tests)."""
     os.makedirs(folder, exist_ok=True)
     with locked(osp.join(folder, '.build.lock'),
                 'waiting for the mmcv build running in the background '
                 f"(log: {osp.join(folder, 'build.log')})"):
-        for stale in glob.glob(osp.join(folder, '.build-*')):
-            shutil.rmtree(stale, ignore_errors=True)  # of a killed builder
         wheel = cached_wheel(folder)
         if wheel:
             return wheel
         env = dict(os.environ, **plan['build_env'])
         if cuda_home:
             env['CUDA_HOME'] = cuda_home
+        if plan['mode'] == 'cuda':
+            # torch's CUDA headers include cusparse.h, cublas_v2.h, ...,
+            # which a system toolkit of only the compiler parts lacks: after
+            # the toolkit's include/ (CPATH comes after -I), torch's own
+            env['CPATH'] = os.pathsep.join(filter(None, [
+                env.get('CPATH'), *torch_cuda_includes(python)]))
+        scratch, want = osp.join(folder, PARTIAL), recipe(plan, cuda_home)
+        if _resumable(scratch, want):
+            log(f'resuming the partial build in {scratch} '
+                f'({_compiled_objects(scratch)} objects compiled before)')
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+            os.makedirs(scratch)
+            with open(osp.join(scratch, 'recipe.json'), 'w') as f:
+                json.dump(want, f, indent=1)
         log(f"building mmcv {MMCV_VERSION} with {plan['mode'].upper()} ops "
             f"(MAX_JOBS={plan['max_jobs']}); cold: ~12 min on 2 cores for "
             'CPU ops, far longer with CUDA kernels')
-        scratch = tempfile.mkdtemp(prefix='.build-', dir=folder)
-        try:
-            out = osp.join(scratch, 'dist')
-            if make_wheel is not None:
-                make_wheel(scratch, out, env)
-            else:
+        out = osp.join(scratch, 'dist')
+        shutil.rmtree(out, ignore_errors=True)  # a killed pip's leftovers
+        if make_wheel is not None:
+            make_wheel(scratch, out, env)
+        else:
+            src = osp.join(scratch, f'mmcv-{MMCV_VERSION}')
+            if not osp.isfile(osp.join(src, '.mmrm-patched')):
+                shutil.rmtree(src, ignore_errors=True)
                 src = fetch_source(scratch, python)
                 if plan.get('patch_cxx20', True):  # the stack's torch
                     patch_cxx_standard(src)
-                pip_wheel(src, out, env, python)
-            (built, ) = glob.glob(osp.join(out, 'mmcv-*.whl'))
-            wheel = osp.join(folder, osp.basename(built))
-            os.replace(built, wheel)  # atomic: same file system
-            with open(osp.join(folder, 'plan.json'), 'w') as f:
-                json.dump(plan, f, indent=1)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+                open(osp.join(src, '.mmrm-patched'), 'w').close()
+            pip_wheel(src, out, env, python)
+        (built, ) = glob.glob(osp.join(out, 'mmcv-*.whl'))
+        wheel = osp.join(folder, osp.basename(built))
+        os.replace(built, wheel)  # atomic: same file system
+        with open(osp.join(folder, 'plan.json'), 'w') as f:
+            json.dump(plan, f, indent=1)
+        shutil.rmtree(scratch, ignore_errors=True)
         return wheel
 
 

@@ -197,7 +197,7 @@ def setup(venv: Venv, key: str, quick: bool = False) -> str:
         venv.pip(['install', *pins['torch'], *pins['build']])
         plan = venv.plan()
         log(mmcv_plan.describe(plan))
-        folder = osp.join(venv.cache_root, plan['cache_key'])
+        folder = mmcv_build.cache_folder(venv.cache_root, plan)
         wheel = cached_wheel(folder) or adopt_legacy_wheel(venv.cache_root,
                                                            plan)
         installed = venv.installed_mmcv()

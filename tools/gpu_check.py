@@ -40,9 +40,68 @@ def environment() -> dict:
     from mmrm.utils.mmcv_ops import ops_build
     gpus = [torch.cuda.get_device_name(i)
             for i in range(torch.cuda.device_count())]
-    return dict(torch=torch.__version__, torch_cuda=torch.version.cuda,
-                gpus=gpus, mmcv_ops=ops_build(),
-                host=os.uname().nodename)
+    return dict(python=sys.executable, torch=torch.__version__,
+                torch_cuda=torch.version.cuda, gpus=gpus,
+                mmcv_ops=ops_build(), host=os.uname().nodename)
+
+
+def _module_path(name: str):
+    """The file or folder a top-level module was (or would be) loaded from;
+    None for one this venv cannot import (a failed optional import) or an
+    extension's in-memory helper (e.g. Cython's ``_cython_3_0_11``)."""
+    import importlib.util
+    mod = sys.modules.get(name)
+    if mod is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        path = spec.origin if spec.has_location else None
+        path = path or next(iter(spec.submodule_search_locations or []), None)
+    else:
+        path = getattr(mod, '__file__', None) or next(
+            iter(getattr(mod, '__path__', None) or []), None)
+    return osp.realpath(path) if path else None
+
+
+def imported(extra=()) -> dict:
+    """Top-level modules this process and ``extra`` (those a step's
+    subprocess imported) used, outside the standard library and this
+    repository: module -> the distributions that provide it here, found
+    by the folder it was loaded from (a package vendored inside another
+    counts as that one's); what an offline node must have
+    (tests/test_bundle_manifest.py). '?' marks a module whose distribution
+    is unknown."""
+    import importlib.metadata as md
+    import sysconfig
+    provides = md.packages_distributions()
+    base = sysconfig.get_paths(vars=dict(base=sys.base_prefix,
+                                         platbase=sys.base_exec_prefix))
+    stdlib = {osp.realpath(base[k]) for k in ('stdlib', 'platstdlib')}
+    entries = sorted({osp.realpath(p) for p in sys.path if p and osp.isdir(p)},
+                     key=len)
+    names = {m.split('.')[0] for m in list(sys.modules) + list(extra)}
+    out = {}
+    for name in sorted(names):
+        if name in sys.stdlib_module_names or name.startswith('__'):
+            continue
+        local = osp.exists(osp.join(ROOT, 'benchmarks', name)) or \
+            osp.exists(osp.join(ROOT, 'benchmarks', name + '.py'))
+        path = _module_path(name)
+        if local or path is None or path.startswith(ROOT + os.sep) or (
+                any(path.startswith(d + os.sep) for d in stdlib) and
+                'site-packages' not in path):
+            continue
+        # the shortest sys.path entry holding it: site-packages, not a
+        # vendored folder some package put on sys.path
+        entry = next((e for e in entries if path.startswith(e + os.sep)),
+                     None)
+        top = (osp.relpath(path, entry).split(os.sep)[0].split('.')[0]
+               if entry else name)
+        out[name] = sorted(set(provides.get(top, []))) or ['?']
+    return out
 
 
 def run_step(name: str, args) -> dict:
@@ -99,10 +158,15 @@ def main(argv=None) -> int:
                   f"({rows[-1]['seconds']} s) {rows[-1]['summary']}",
                   flush=True)
     report = dict(environment=env, steps=rows)
+    if not args.dry_run:
+        report['imports'] = imported(m for r in rows
+                                     for m in r.pop('imports', ()))
     path = osp.join(args.out, 'gpu_check.json')
     with open(path, 'w') as f:
         json.dump(report, f, indent=1)
     print(table(rows))
+    if not args.dry_run:
+        print(f"\nsteps: {sum(r['seconds'] for r in rows):.0f} s in all")
     print(f'\nJSON: {path}')
     return 1 if any(r['status'] == 'FAIL' for r in rows) else 0
 

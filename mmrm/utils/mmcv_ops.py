@@ -168,14 +168,23 @@ def main(argv=None) -> int:
                         'on every visible GPU')
     parser.add_argument('--json', action='store_true')
     args = parser.parse_args(argv)
-    devices = ['cpu']
+    devices, note = ['cpu'], ''
     if args.expect == 'cuda' or (args.expect == 'any' and
                                  torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            print('mmcv ops: CUDA ops expected but torch sees no GPU',
-                  file=sys.stderr)
+        if torch.cuda.is_available():
+            devices += [f'cuda:{i}' for i in range(torch.cuda.device_count())]
+        elif _smi_lists_gpus():
+            print('mmcv ops: CUDA ops expected, nvidia-smi lists GPUs but '
+                  f'torch {torch.__version__} sees none (is the driver older '
+                  f'than CUDA {torch.version.cuda}?)', file=sys.stderr)
             return 1
-        devices += [f'cuda:{i}' for i in range(torch.cuda.device_count())]
+        elif not ops_build().startswith('cuda'):
+            print(f'mmcv ops: CUDA ops expected, the installed mmcv has '
+                  f'{ops_build()} ops. {REBUILD_HELP}', file=sys.stderr)
+            return 1
+        else:  # a build node: the kernels are there, no GPU to run them
+            note = ('; CUDA kernels compiled, not run (no GPU here: '
+                    'tools/gpu_check.sh on the GPU machine runs them)')
     report = dict(build=ops_build(), devices={})
     try:
         for device in devices:
@@ -185,8 +194,18 @@ def main(argv=None) -> int:
         return 1
     print(json.dumps(report) if args.json else
           f"mmcv ops ({report['build']}): nms, RoIAlign ok on "
-          f"{', '.join(devices)}")
+          f"{', '.join(devices)}{note}")
     return 0
+
+
+def _smi_lists_gpus() -> bool:
+    import subprocess
+    try:
+        out = subprocess.run(['nvidia-smi', '-L'], capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and 'GPU' in out.stdout
 
 
 if __name__ == '__main__':
