@@ -234,3 +234,17 @@ def guarded_python(folder):
                 f'>&2\nexit {GUARD_EXIT}\n')
     os.chmod(path, 0o755)
     return path
+
+
+def safe_globals_restored():
+    """Generator for a module fixture: torch's weights-only allow-list as it
+    was before the module (``tools/train.py`` and training allow-list
+    mmengine's checkpoint types process-wide; other tests must see torch's
+    default). torch < 2.4 has no allow-list: nothing to undo."""
+    if not hasattr(torch.serialization, 'get_safe_globals'):
+        yield
+        return
+    saved = torch.serialization.get_safe_globals()
+    yield
+    torch.serialization.clear_safe_globals()
+    torch.serialization.add_safe_globals(saved)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import load_tool
+from helpers import load_tool, safe_globals_restored
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RM = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
@@ -24,15 +24,7 @@ publish_tool = load_tool('tools/model_converters/publish_model.py')
 
 @pytest.fixture(autouse=True, scope='module')
 def restore_safe_globals():
-    """Training allow-lists mmengine's checkpoint types process-wide; undo
-    it after this module (torch < 2.4 has no allow-list: nothing to undo)."""
-    if not hasattr(torch.serialization, 'get_safe_globals'):
-        yield
-        return
-    saved = torch.serialization.get_safe_globals()
-    yield
-    torch.serialization.clear_safe_globals()
-    torch.serialization.add_safe_globals(saved)
+    yield from safe_globals_restored()
 
 
 @pytest.fixture(scope='module')

@@ -21,7 +21,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from helpers import load_tool
+from helpers import load_tool, safe_globals_restored
 from mmrm import apis
 from mmrm.apis import NothingToLoadError
 from mmrm.convert import (NotACheckpointError, StrictLoadError,
@@ -42,16 +42,7 @@ train_tool = load_tool('tools/train.py')
 
 @pytest.fixture(autouse=True, scope='module')
 def restore_safe_globals():
-    """tools/train.py allow-lists mmengine's checkpoint types process-wide;
-    undo it after this module so that other tests see torch's default
-    (torch < 2.4 has no allow-list: nothing to undo)."""
-    if not hasattr(torch.serialization, 'get_safe_globals'):
-        yield
-        return
-    saved = torch.serialization.get_safe_globals()
-    yield
-    torch.serialization.clear_safe_globals()
-    torch.serialization.add_safe_globals(saved)
+    yield from safe_globals_restored()
 
 
 class SimulatedCrash(RuntimeError):
