@@ -80,8 +80,9 @@ def imported(extra=()) -> dict:
     base = sysconfig.get_paths(vars=dict(base=sys.base_prefix,
                                          platbase=sys.base_exec_prefix))
     stdlib = {osp.realpath(base[k]) for k in ('stdlib', 'platstdlib')}
-    entries = sorted({osp.realpath(p) for p in sys.path if p and osp.isdir(p)},
-                     key=len)
+    # (not the checkout itself: a venv inside it is not a repository module)
+    entries = sorted({osp.realpath(p) for p in sys.path if p and osp.isdir(p)}
+                     - {osp.realpath(ROOT)}, key=len)
     names = {m.split('.')[0] for m in list(sys.modules) + list(extra)}
     out = {}
     for name in sorted(names):
@@ -90,7 +91,10 @@ def imported(extra=()) -> dict:
         local = osp.exists(osp.join(ROOT, 'benchmarks', name)) or \
             osp.exists(osp.join(ROOT, 'benchmarks', name + '.py'))
         path = _module_path(name)
-        if local or path is None or path.startswith(ROOT + os.sep) or (
+        # the repository's own modules; not a venv that lives in the checkout
+        in_repo = path is not None and path.startswith(ROOT + os.sep) and \
+            'site-packages' not in path
+        if local or path is None or in_repo or (
                 any(path.startswith(d + os.sep) for d in stdlib) and
                 'site-packages' not in path):
             continue
