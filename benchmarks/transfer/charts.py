@@ -7,7 +7,6 @@ COLORS = {'random': '#9e9e9e', 'baseline': '#4c72b0', 'cutmix': '#dd8452',
           'rm': '#55a868'}
 LABELS = {'random': 'random', 'baseline': 'baseline', 'cutmix': 'CutMix',
           'rm': 'RM'}
-METRICS = {'bbox_mAP': 'box AP', 'segm_mAP': 'mask AP', 'mIoU': 'mIoU'}
 
 
 def _pyplot():
@@ -22,7 +21,7 @@ def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
     and the mean (bar); bottom, each pretraining minus the baseline, every
     seed's difference (dots) and the mean with its 95 % interval. Metrics
     without a finished cell are left out (named in the title)."""
-    from benchmarks.transfer.stages import TASK_NAMES
+    from benchmarks.transfer.stages import column_name
     plt = _pyplot()
     empty = [col for col in cols if not any(
         analysis.values_by_seed(rows, col[0], col[1], i) for i in inits)]
@@ -41,7 +40,7 @@ def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
             top.scatter([x] * len(vals), vals, s=10, color='black', zorder=3)
         top.set_xticks(range(len(inits)))
         top.set_xticklabels([LABELS[i] for i in inits], fontsize=7)
-        top.set_title(f'{TASK_NAMES[task]} {METRICS[metric]} (%)', fontsize=8)
+        top.set_title(f'{column_name(task, metric)} (%)', fontsize=8)
         for x, init in enumerate(others):
             d = diffs[(init, task, metric)]
             bottom.scatter([x] * len(d['diffs']), d['diffs'], s=10,
@@ -57,7 +56,7 @@ def plot_results(rows, diffs, inits, cols, out_file: str, title: str) -> None:
         for ax in (top, bottom):
             ax.grid(axis='y', alpha=0.3)
             ax.tick_params(labelsize=7)
-    missing = ', '.join(f'{TASK_NAMES[t]} {METRICS[m]}' for t, m, _ in empty)
+    missing = ', '.join(column_name(t, m) for t, m, _ in empty)
     text = (title + ': dots = seeds; bars = means; whiskers = 95 % interval '
             'of the paired difference' +
             (f'. No cell finished yet: {missing}' if missing else ''))

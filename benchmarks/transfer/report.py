@@ -20,12 +20,11 @@ import os.path as osp
 from typing import List
 
 from benchmarks.transfer import analysis
-from benchmarks.transfer.stages import TASK_NAMES, TASKS
+from benchmarks.transfer.stages import TASKS, column_name
 from mmrm.report import load_metafile, norm_key
 from mmrm.utils.markdown import markdown_table
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-METRIC_NAMES = {'bbox_mAP': 'box AP', 'segm_mAP': 'mask AP', 'mIoU': 'mIoU'}
 INIT_NAMES = {'random': 'random init', 'baseline': 'baseline',
               'cutmix': 'CutMix', 'rm': 'RM'}
 PAPER_METAFILES = {t: osp.join(REPO, 'configs', d, 'metafile.yml')
@@ -48,10 +47,6 @@ def read_results(work_root: str, sub: str) -> List[dict]:
 def columns(tasks) -> List[tuple]:
     """``(task, metric, logged key)`` per table column, in task order."""
     return [(t, m, key) for t in tasks for m, key in TASKS[t][1].items()]
-
-
-def column_name(task: str, metric: str) -> str:
-    return f'{TASK_NAMES[task]} {METRIC_NAMES[metric]}'
 
 
 def result_rows(cells: List[dict], tasks, inits) -> List[dict]:

@@ -47,7 +47,14 @@ TASKS = {  # task -> (config, {metric name in results.json: logged key})
 }
 TASK_NAMES = {'atss': 'ATSS', 'gfl': 'GFL', 'mask_rcnn': 'Mask R-CNN',
               'htc': 'HTC', 'pspnet': 'PSPNet', 'upernet': 'UperNet'}
+METRIC_NAMES = {'bbox_mAP': 'box AP', 'segm_mAP': 'mask AP', 'mIoU': 'mIoU'}
 SEG_TASKS = ('pspnet', 'upernet')  # mmseg logs mIoU in percent
+
+
+
+def column_name(task: str, metric: str) -> str:
+    """A table column's (and a chart panel's) name, e.g. 'ATSS box AP'."""
+    return f'{TASK_NAMES[task]} {METRIC_NAMES[metric]}'
 
 
 def log(msg: str) -> None:
