@@ -2,6 +2,7 @@
 import importlib.util
 import os
 import os.path as osp
+import re
 import sys
 import warnings
 
@@ -248,3 +249,64 @@ def safe_globals_restored():
     yield
     torch.serialization.clear_safe_globals()
     torch.serialization.add_safe_globals(saved)
+
+
+# --------------------------------------------- launched multi-process runs
+# A rank killed by a signal inside C++ (gloo's TCP transport under a loaded
+# 2-core machine, seen once in CI: SIGABRT, no Python traceback) is not an
+# error mmrm's Python code can raise; such a run is retried once and the
+# first crash is shown as a warning. Any other failure fails at once.
+_CRASH = re.compile(r'Signal (6|7|11) \((SIGABRT|SIGBUS|SIGSEGV)\) received')
+
+
+def rank_crashed_in_native_code(out: str) -> bool:
+    """Whether torchrun's failure report names a rank killed by SIGABRT,
+    SIGBUS or SIGSEGV (not a Python exception, not a timeout)."""
+    return bool(_CRASH.search(out))
+
+
+def failure_excerpt(out: str, head: int = 4000, tail: int = 4000) -> str:
+    """What to show of a failed launch: from the first native-crash marker
+    (``Fatal Python error``, ``terminate called``) or Python traceback on,
+    then the end; without Python's one-line list of loaded extension
+    modules, which alone can fill a tail."""
+    lines = [ln for ln in out.splitlines()
+             if not ln.lstrip().startswith('Extension modules:')]
+    text = '\n'.join(lines)
+    starts = [text.find(m) for m in
+              ('Fatal Python error', 'terminate called', 'Traceback')]
+    starts = [s for s in starts if s >= 0]
+    if not starts or len(text) <= head + tail:
+        return text[-(head + tail):]
+    first = min(starts)
+    if first >= len(text) - tail:
+        return text[-(head + tail):]
+    return text[first:first + head] + '\n[...]\n' + text[-tail:]
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for torchrun's rendezvous)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_launch(cmd, cwd, env, timeout):
+    """``subprocess.run`` of a torchrun/srun launch, stdout and stderr
+    together; retried once (on a new ``PORT`` if one was given) after
+    :func:`rank_crashed_in_native_code`, with a warning that shows the
+    crash. Returns ``(returncode, output)``."""
+    import subprocess
+    env = dict(env)
+    for attempt in (1, 2):
+        proc = subprocess.run(cmd, cwd=cwd, env=env, text=True,
+                              timeout=timeout, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        if proc.returncode == 0 or attempt == 2 or \
+                not rank_crashed_in_native_code(proc.stdout):
+            return proc.returncode, proc.stdout
+        warnings.warn(f'{cmd[:3]}: a rank crashed in native code; retrying '
+                      f'once. The crash:\n{failure_excerpt(proc.stdout)}')
+        if 'PORT' in env:
+            env['PORT'] = str(free_port())

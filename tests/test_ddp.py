@@ -1,19 +1,14 @@
 """RM under DDP: 2 processes, gloo, CPU; history per rank, no unused params."""
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from helpers import failure_excerpt, free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def run_ddp(tmp_path, *extra):
@@ -22,7 +17,7 @@ def run_ddp(tmp_path, *extra):
            os.path.join(HERE, 'scripts', 'ddp_rm_steps.py'), str(tmp_path), *extra]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0, failure_excerpt(proc.stdout + proc.stderr)
     return [json.load(open(tmp_path / f'rank{r}.json')) for r in range(2)]
 
 

@@ -12,7 +12,6 @@ import os.path as osp
 import pickle
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections import OrderedDict
@@ -21,7 +20,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers import load_tool
+from helpers import failure_excerpt, free_port, load_tool, run_launch
 from mmrm.convert import load_checkpoint_file
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -30,21 +29,13 @@ FMNIST_RM_CFG = 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist
 DET_DEMO_CFG = 'configs/det/demo/atss_r18-w16-rm_fpn_5e_coco-fixture.py'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def run(cmd, timeout=400, **env):
     """Run a command in the repository root; fail with its output."""
     full_env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                     PYTHON=PY, **env)
-    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f'{cmd} failed ({proc.returncode}):\n' \
-        f'{out[-6000:]}'
+    returncode, out = run_launch(cmd, ROOT, full_env, timeout)
+    assert returncode == 0, f'{cmd} failed ({returncode}):\n' \
+        f'{failure_excerpt(out)}'
     return out
 
 
