@@ -114,3 +114,38 @@ def test_table10_reads_the_benchmarks_json_schema(monkeypatch, tmp_path):
     assert math.isclose(got['memory'], 1.009)
     assert math.isclose(got['params_train'], 27.607032)
     assert math.isclose(got['params_deploy'], 25.557032)
+
+
+# the fixtures' checkout when mmrm is a plain install (the wheel bundle's
+# `pip install --target site`), as seen from two working directories
+_WHERE = ('from mmrm.testing import finetune_fixtures as f\n'
+          'print(f.__file__)\n'
+          'print(f.REPO)\n'
+          'try:\n'
+          '    f._repo_file("configs")\n'
+          'except FileNotFoundError as e:\n'
+          '    print(e)\n')
+
+
+def test_fixtures_of_a_plain_install_use_the_checkout_it_runs_from(tmp_path):
+    import shutil
+    site = tmp_path / 'site'
+    shutil.copytree(osp.join(ROOT, 'mmrm'), site / 'mmrm',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    env = dict(os.environ, PYTHONPATH=str(site))
+
+    def where(cwd):
+        # -P: the working directory is not on sys.path (mmrm from site/)
+        out = subprocess.run([sys.executable, '-P', '-c', _WHERE], cwd=cwd,
+                             env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        module, *rest = out.stdout.splitlines()
+        assert module.startswith(str(site))
+        return rest
+
+    assert where(ROOT) == [ROOT]  # run from the checkout: its fixtures
+    elsewhere = where(str(tmp_path))
+    assert elsewhere[0] == str(site)  # no checkout: where mmrm lies
+    assert 'not found under' in elsewhere[1] and \
+        'tools/gpu_check.sh' in elsewhere[1]

@@ -17,6 +17,7 @@ They need a repository checkout (``configs/`` and ``tests/data/``).
 """
 import copy
 import functools
+import os
 import os.path as osp
 
 import torch
@@ -26,7 +27,21 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+def _find_repo() -> str:
+    """The checkout whose ``configs/`` and ``tests/data/`` the fixtures use:
+    the one mmrm is imported from (``pip install -e .``, the tests), else the
+    current directory (a plain install such as the wheel bundle's, run from
+    the unpacked source as ``tools/gpu_check.sh`` does)."""
+    here = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for root in (here, os.getcwd()):
+        if osp.isdir(osp.join(root, 'configs')) and \
+                osp.isdir(osp.join(root, 'tests', 'data')):
+            return root
+    return here
+
+
+REPO = _find_repo()
 COCO_ROOT = osp.join(REPO, 'tests', 'data', 'coco_fixture') + '/'
 ADE_ROOT = osp.join(REPO, 'tests', 'data', 'ade_fixture')
 COCO_CLASSES = ('nucleus', 'animal')
@@ -53,8 +68,9 @@ def _repo_file(rel: str) -> str:
     if not osp.exists(path):
         raise FileNotFoundError(
             f'{rel} not found under {REPO}: the fine-tuning fixtures need a '
-            f'repository checkout with mmrm installed from it (pip install '
-            f'-e .)')
+            f'repository checkout, either the one mmrm is installed from '
+            f'(pip install -e .) or the current directory (run from the '
+            f'checkout\'s root, as tools/gpu_check.sh does)')
     return path
 
 
