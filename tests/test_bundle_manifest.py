@@ -1,12 +1,12 @@
 """The wheel bundle for an offline GPU node (scripts/bundle.py), checked
-without building it. No bundle has been built in full yet (its mmcv
-compile is hours of CPU), so no manifest of a real build is committed:
-the manifest logic is tested on bundles of tiny made-up wheels (sizes add
-up, the limit and unmet requirements stop it), and the import coverage on
-what a bundle for the stack would hold -- the stack's pins and everything
-they require (what the bundle's pip resolve picks), read from this venv's
-installed metadata -- against a real CPU run of tools/gpu_check.sh, which
-records every module it and its benchmark subprocess import."""
+without building it (its mmcv compile is hours of CPU): the manifest logic
+on bundles of tiny made-up wheels (sizes add up, the limit and unmet
+requirements stop it); the import coverage of a real CPU run of
+tools/gpu_check.sh, which records every module it and its benchmark
+subprocess import, against what a bundle for the stack would hold -- the
+stack's pins and everything they require (what the bundle's pip resolve
+picks), read from this venv's installed metadata -- and against the
+manifest of the bundle built in full (docs/bundle/)."""
 import json
 import os
 import os.path as osp
@@ -21,6 +21,9 @@ import bundle  # noqa: E402
 import bundle_manifest as bm  # noqa: E402
 
 NODE = osp.join(ROOT, 'scripts', 'bundle_node.txt')
+#: manifest.json of the bundle built in full (docs/gpu.md)
+REAL_MANIFEST = osp.join(ROOT, 'docs', 'bundle',
+                         'manifest-py3.12-torch2.11.0-cu13.0-sm9.0.json')
 
 
 def make_wheel(folder, name, version, requires=(), modules=None):
@@ -204,3 +207,9 @@ def test_every_module_gpu_check_imports_is_on_the_node_or_in_the_bundle(
     without = [w for w in bundled if w['name'] != 'pycocotools']
     assert any('pycocotools' in line for line in
                bm.unmet_imports(imports, without, node))
+    # the bundle built in full (its manifest, committed) covers them too
+    with open(REAL_MANIFEST) as f:
+        real = json.load(f)
+    assert bm.unmet_imports(imports, real['wheels'], node) == [], \
+        f'{REAL_MANIFEST} no longer covers what gpu_check imports: ' \
+        'rebuild the bundle (docs/gpu.md) and commit its manifest.json'
