@@ -259,6 +259,19 @@ def _compiled_objects(scratch: str) -> int:
                                   '*.o'), recursive=True))
 
 
+def _partial_under_legacy_key(folder: str, plan: dict,
+                              cuda_home: Optional[str]) -> Optional[str]:
+    """The folder of one of ``plan``'s ``legacy_cache_keys`` (the same
+    build before keys named the stack) holding a partial build of this
+    recipe, if any."""
+    want = recipe(plan, cuda_home)
+    for key in plan.get('legacy_cache_keys', ()):
+        old = osp.join(osp.dirname(folder), key)
+        if _resumable(osp.join(old, PARTIAL), want):
+            return old
+    return None
+
+
 def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
           python: str = sys.executable, make_wheel: Callable = None) -> str:
     """The wheel of ``plan`` in ``folder`` (the cache folder of its key),
@@ -271,6 +284,20 @@ def build(plan: dict, folder: str, cuda_home: Optional[str] = None,
                 f"(log: {osp.join(folder, 'build.log')})"):
         wheel = cached_wheel(folder)
         if wheel:
+            return wheel
+        old = _partial_under_legacy_key(folder, plan, cuda_home)
+        if old and not _resumable(osp.join(folder, PARTIAL),
+                                  recipe(plan, cuda_home)):
+            # ninja resumes only where the objects were compiled (its
+            # commands hold the absolute paths): finish there, copy here
+            log(f'finishing the partial build kept under {old}')
+            built = build(dict(plan, legacy_cache_keys=[]), old, cuda_home,
+                          python, make_wheel)
+            wheel = osp.join(folder, osp.basename(built))
+            shutil.copyfile(built, wheel + '.part')
+            os.replace(wheel + '.part', wheel)
+            shutil.copyfile(osp.join(old, 'plan.json'),
+                            osp.join(folder, 'plan.json'))
             return wheel
         env = dict(os.environ, **plan['build_env'])
         if cuda_home:

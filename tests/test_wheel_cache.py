@@ -187,6 +187,27 @@ def test_failed_build_resumes_from_its_compiled_objects(tmp_path, capsys):
     assert not osp.exists(osp.join(folder, mmcv_build.PARTIAL))
 
 
+def test_partial_build_under_the_pre_stack_key_is_finished_there(
+        tmp_path, capsys):
+    """A build stopped before keys named the stack resumes in its own
+    folder (ninja's commands hold its paths); the wheel lands in both."""
+    plan = mmcv_plan.plan(facts(), {'MMRM_MMCV_CUDA': '1',
+                                    'TORCH_CUDA_ARCH_LIST': '9.0'})
+    (old_key, ) = plan['legacy_cache_keys']
+    old = str(tmp_path / old_key)
+    with pytest.raises(RuntimeError, match='nvcc crashed'):
+        mmcv_build.build(dict(plan, cache_key=old_key), old, '/cuda',
+                         make_wheel=compiling_builder(fail_after=2))
+    seen = []
+    folder = str(tmp_path / plan['cache_key'])
+    wheel = mmcv_build.build(plan, folder, '/cuda',
+                             make_wheel=compiling_builder(seen=seen))
+    assert seen == ['a.o', 'b.o']
+    assert osp.dirname(wheel) == folder and osp.isfile(wheel)
+    assert mmcv_build.cached_wheel(old)
+    assert f'partial build kept under {old}' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize('change', ['arch', 'cuda_home', 'patches'])
 def test_partial_build_of_another_recipe_starts_afresh(tmp_path, monkeypatch,
                                                        change):
