@@ -310,3 +310,39 @@ def run_launch(cmd, cwd, env, timeout):
                       f'once. The crash:\n{failure_excerpt(proc.stdout)}')
         if 'PORT' in env:
             env['PORT'] = str(free_port())
+
+
+# ------------------------------------------------------------ Slurm stand-in
+# What srun does for the tasks of a job on one machine (the launch tests):
+FAKE_SRUN = r'''#!/usr/bin/env bash
+# stand-in for srun: read --ntasks / --ntasks-per-node, skip the other
+# options, start every task at once with the Slurm variables, wait for all;
+# with MARKER set, first write the arguments there
+[[ -z "${MARKER:-}" ]] || echo "$@" > "$MARKER"
+ntasks=1; per_node=1
+while [[ $# -gt 0 && $1 == -* ]]; do
+  case $1 in
+    --ntasks=*) ntasks=${1#*=};; --ntasks-per-node=*) per_node=${1#*=};;
+    -p) shift;;
+  esac
+  shift
+done
+pids=()
+for ((i = 0; i < ntasks; i++)); do
+  SLURM_PROCID=$i SLURM_NTASKS=$ntasks SLURM_LOCALID=$((i % per_node)) \
+  SLURM_NODEID=$((i / per_node)) SLURM_NODELIST=localhost "$@" &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+exit $status
+'''
+
+
+def write_fake_srun(bin_dir) -> str:
+    """:data:`FAKE_SRUN` as ``bin_dir/srun``, executable; returns its path."""
+    path = osp.join(str(bin_dir), 'srun')
+    with open(path, 'w') as f:
+        f.write(FAKE_SRUN)
+    os.chmod(path, 0o755)
+    return path

@@ -13,26 +13,10 @@ import sys
 
 import pytest
 
+from helpers import write_fake_srun
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG = 'configs/pretrain/fashion_mnist/resnet18-w16_1xb128-3e-rm_fmnist-64px.py'
-FAKE_SRUN = r'''#!/usr/bin/env bash
-# stand-in for srun: skip the options, start the command once per task, all
-# at once, and wait for them
-echo "$@" > "$MARKER"
-ntasks=1
-while [[ $# -gt 0 && $1 == -* ]]; do
-  case $1 in --ntasks=*) ntasks=${1#*=};; -p) shift;; esac
-  shift
-done
-pids=()
-for ((i = 0; i < ntasks; i++)); do
-  SLURM_PROCID=$i SLURM_NTASKS=$ntasks "$@" &
-  pids+=($!)
-done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
-exit $status
-'''
 
 
 def _executable(path, text):
@@ -49,7 +33,7 @@ def fakes(tmp_path):
     marker = tmp_path / 'launched'
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    _executable(bin_dir / 'srun', FAKE_SRUN)
+    write_fake_srun(bin_dir)
     fake_python = _executable(tmp_path / 'python',
                               f'#!/usr/bin/env bash\ntouch {marker}\n')
     env = dict(os.environ, PATH=f'{bin_dir}:{os.environ["PATH"]}',

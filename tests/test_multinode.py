@@ -15,41 +15,18 @@ Each rank writes its parameters, RM history and last batch's labels
 """
 import os
 import os.path as osp
-import stat
 import subprocess
 import sys
 import warnings
 
-import pytest
 import torch
 
 from helpers import (failure_excerpt, free_port,
-                     rank_crashed_in_native_code)
+                     rank_crashed_in_native_code, write_fake_srun)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RM = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
               'resnet18-w16_1xb128-3e-rm_fmnist-64px.py')
-FAKE_SRUN = r'''#!/usr/bin/env bash
-# stand-in for srun: read --ntasks / --ntasks-per-node, skip the other
-# options, start every task at once with the Slurm variables, wait for all
-ntasks=1; per_node=1
-while [[ $# -gt 0 && $1 == -* ]]; do
-  case $1 in
-    --ntasks=*) ntasks=${1#*=};; --ntasks-per-node=*) per_node=${1#*=};;
-    -p) shift;;
-  esac
-  shift
-done
-pids=()
-for ((i = 0; i < ntasks; i++)); do
-  SLURM_PROCID=$i SLURM_NTASKS=$ntasks SLURM_LOCALID=$((i % per_node)) \
-  SLURM_NODEID=$((i / per_node)) SLURM_NODELIST=localhost "$@" &
-  pids+=($!)
-done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
-exit $status
-'''
 
 
 def tiny_config(tmp_path, data_root):
@@ -126,9 +103,7 @@ def test_slurm_train_as_two_nodes_with_a_stand_in_srun(tmp_path,
                                                        fmnist_small):
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    srun = bin_dir / 'srun'
-    srun.write_text(FAKE_SRUN)
-    srun.chmod(srun.stat().st_mode | stat.S_IEXEC)
+    write_fake_srun(bin_dir)
     work = tmp_path / 'work'
     env = env_for(tmp_path, PATH=f'{bin_dir}:{os.environ["PATH"]}', GPUS='2',
                   GPUS_PER_NODE='1', CPUS_PER_TASK='1',
