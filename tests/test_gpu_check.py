@@ -149,3 +149,21 @@ def test_fixtures_of_a_plain_install_use_the_checkout_it_runs_from(tmp_path):
     assert elsewhere[0] == str(site)  # no checkout: where mmrm lies
     assert 'not found under' in elsewhere[1] and \
         'tools/gpu_check.sh' in elsewhere[1]
+
+
+def test_import_record_gives_torchs_generated_module_to_torch(
+        gpu_check, tmp_path, monkeypatch):
+    """A module torch writes from a template into a temporary folder (torch
+    2.1 does for torch.distributed.nn) is torch's; another module there
+    stays unknown ('?'), so that the bundle check still flags it."""
+    for name in ('_remote_module_non_scriptable', '_made_up_module'):
+        (tmp_path / f'{name}.py').write_text('X = 1\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ('_remote_module_non_scriptable', '_made_up_module'):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+        __import__(name)
+    record = gpu_check.imported()
+    for name in ('_remote_module_non_scriptable', '_made_up_module'):
+        del sys.modules[name]
+    assert record['_remote_module_non_scriptable'] == ['torch']
+    assert record['_made_up_module'] == ['?']

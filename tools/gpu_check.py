@@ -66,6 +66,13 @@ def _module_path(name: str):
     return osp.realpath(path) if path else None
 
 
+#: modules a package writes from a template at run time (not installed
+#: files): name prefix -> the distribution that writes them. torch 2.1
+#: (the openmmlab stack) writes ``_remote_module_non_scriptable`` into a
+#: temporary folder when ``torch.distributed.nn`` is imported.
+GENERATED = {'_remote_module_': 'torch'}
+
+
 def imported(extra=()) -> dict:
     """Top-level modules this process and ``extra`` (those a step's
     subprocess imported) used, outside the standard library and this
@@ -104,7 +111,8 @@ def imported(extra=()) -> dict:
                      None)
         top = (osp.relpath(path, entry).split(os.sep)[0].split('.')[0]
                if entry else name)
-        out[name] = sorted(set(provides.get(top, []))) or ['?']
+        out[name] = sorted(set(provides.get(top, []))) or [next(
+            (d for p, d in GENERATED.items() if name.startswith(p)), '?')]
     return out
 
 
