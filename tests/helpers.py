@@ -292,24 +292,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_launch(cmd, cwd, env, timeout):
-    """``subprocess.run`` of a torchrun/srun launch, stdout and stderr
-    together; retried once (on a new ``PORT`` if one was given) after
+def run_launches(cmds, cwd, envs, timeout):
+    """Run launches (torchrun, or the nodes of one multi-node run) at once,
+    stdout and stderr together; all are retried once (on a new ``PORT``
+    where one was given) after one of them reports
     :func:`rank_crashed_in_native_code`, with a warning that shows the
-    crash. Returns ``(returncode, output)``."""
+    crash. Returns ``[(returncode, output), ...]``."""
     import subprocess
-    env = dict(env)
+    envs = [dict(env) for env in envs]
     for attempt in (1, 2):
-        proc = subprocess.run(cmd, cwd=cwd, env=env, text=True,
-                              timeout=timeout, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        if proc.returncode == 0 or attempt == 2 or \
-                not rank_crashed_in_native_code(proc.stdout):
-            return proc.returncode, proc.stdout
-        warnings.warn(f'{cmd[:3]}: a rank crashed in native code; retrying '
-                      f'once. The crash:\n{failure_excerpt(proc.stdout)}')
-        if 'PORT' in env:
-            env['PORT'] = str(free_port())
+        procs = [subprocess.Popen(cmd, cwd=cwd, env=env, text=True,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+                 for cmd, env in zip(cmds, envs)]
+        results = []
+        for proc in procs:
+            out = proc.communicate(timeout=timeout)[0]
+            results.append((proc.returncode, out))
+        crashed = [out for rc, out in results
+                   if rc != 0 and rank_crashed_in_native_code(out)]
+        if attempt == 2 or not crashed:
+            return results
+        warnings.warn(f'{cmds[0][:3]}: a rank crashed in native code; '
+                      f'retrying once. The crash:\n'
+                      f'{failure_excerpt(crashed[0])}')
+        port = str(free_port())
+        for env in envs:
+            if 'PORT' in env:
+                env['PORT'] = port
+
+
+def run_launch(cmd, cwd, env, timeout):
+    """:func:`run_launches` of one command: ``(returncode, output)``."""
+    (result, ) = run_launches([cmd], cwd, [env], timeout)
+    return result
 
 
 # ------------------------------------------------------------ Slurm stand-in

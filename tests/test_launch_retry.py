@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from helpers import failure_excerpt, rank_crashed_in_native_code, run_launch
+from helpers import (failure_excerpt, rank_crashed_in_native_code,
+                     run_launch, run_launches)
 
 # torchrun's report when a rank dies of SIGABRT (as CI printed it)
 ABORT_REPORT = '''Root Cause (first observed failure):
@@ -45,6 +46,21 @@ def test_launch_retried_once_after_native_crash_on_a_new_port(tmp_path):
         rc, out = run_launch(cmd, str(tmp_path), {'PORT': '1'}, timeout=60)
     assert rc == 0
     assert 'PORT 1\n' not in out  # the retry rendezvoused on another port
+
+
+def test_nodes_of_one_run_are_retried_together_on_one_new_port(tmp_path):
+    """One node crashes, the other's run passes: both start again (a node
+    cannot rendezvous alone), with the same new port."""
+    crashing = [sys.executable, '-c', FLAKY, str(tmp_path / 'ran'),
+                ABORT_REPORT]
+    passing = [sys.executable, '-c', 'import os; print("PORT", '
+               'os.environ["PORT"]); print("node 1 ran")']
+    with pytest.warns(UserWarning, match='crashed in native code'):
+        results = run_launches([crashing, passing], str(tmp_path),
+                               [{'PORT': '1'}, {'PORT': '1'}], timeout=60)
+    assert [rc for rc, _ in results] == [0, 0]
+    ports = [out.split()[1] for _, out in results]
+    assert ports[0] == ports[1] != '1'
 
 
 def test_launch_not_retried_after_a_python_error(tmp_path):

@@ -17,12 +17,11 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import warnings
 
 import torch
 
-from helpers import (failure_excerpt, free_port,
-                     rank_crashed_in_native_code, write_fake_srun)
+from helpers import (failure_excerpt, free_port, run_launches,
+                     write_fake_srun)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RM = osp.join(ROOT, 'configs/pretrain/fashion_mnist/'
@@ -79,23 +78,12 @@ def test_dist_train_as_two_nodes_on_loopback(tmp_path, fmnist_small):
     work = tmp_path / 'work'
     env = env_for(tmp_path, NNODES='2', MASTER_ADDR='127.0.0.1',
                   PORT=str(free_port()))
-    for attempt in (1, 2):  # once more after a native crash (helpers)
-        nodes = [subprocess.Popen(
-            ['bash', 'tools/dist_train.sh', cfg, '1', '--work-dir',
-             str(work)], cwd=ROOT, env=dict(env, NODE_RANK=str(rank)),
-            text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            for rank in (0, 1)]
-        outs = [node.communicate(timeout=600)[0] for node in nodes]
-        crashed = [out for out in outs if rank_crashed_in_native_code(out)]
-        if attempt == 2 or not crashed or \
-                all(node.returncode == 0 for node in nodes):
-            break
-        warnings.warn('a node crashed in native code; retrying once. The '
-                      f'crash:\n{failure_excerpt(crashed[0])}')
-        env['PORT'] = str(free_port())
-    for node, out in zip(nodes, outs):
-        assert node.returncode == 0, failure_excerpt(out)
-    assert 'Distributed training: True' in outs[0]
+    cmd = ['bash', 'tools/dist_train.sh', cfg, '1', '--work-dir', str(work)]
+    results = run_launches([cmd, cmd], ROOT, [dict(env, NODE_RANK=str(rank))
+                                              for rank in (0, 1)], 600)
+    for rc, out in results:
+        assert rc == 0, failure_excerpt(out)
+    assert 'Distributed training: True' in results[0][1]
     assert_ranks_in_sync_with_own_history(work)
 
 
