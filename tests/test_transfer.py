@@ -13,6 +13,7 @@ import json
 import math
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
@@ -29,11 +30,11 @@ SPLITS = ('training', 'validation')
 SMOKE = run_py.PRESETS['smoke']
 
 
-def _run_smoke(work_root):
+def _run_smoke(work_root, *more):
     """The benchmark's --smoke run in this process; its stdout."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        run_py.main(['--smoke', '--work-root', str(work_root)])
+        run_py.main(['--smoke', '--work-root', str(work_root), *more])
     return out.getvalue()
 
 
@@ -137,15 +138,33 @@ def test_start_check_tells_other_weights_apart(smoke):
     assert check.equal is True
 
 
-def test_smoke_rerun_skips_finished_stages_and_cells(smoke):
+def test_smoke_rerun_skips_finished_stages_and_cells(smoke, tmp_path):
     root, _ = smoke
     done = osp.join(root, 'pretrain', stages.pretrain_name(
         'rm', 0, SMOKE['pretrain']), 'result.json')
     before = os.path.getmtime(done)
-    out = _run_smoke(root)
+    out = _run_smoke(root, '--out-dir', str(tmp_path))  # no record there
     n = len(run_py.cells(SMOKE)) + 1  # + the RM pretraining
     assert out.count('done earlier, skipped') == n, out
     assert os.path.getmtime(done) == before
+
+
+def test_smoke_run_on_a_new_work_root_continues_from_the_record(
+        smoke, tmp_path):
+    """A new machine: an empty work root, the committed outputs with their
+    records.json: nothing runs again and the outputs keep every cell."""
+    root, _ = smoke
+    out_dir = tmp_path / 'out'
+    out_dir.mkdir()
+    for name in ('records.json', 'results.json', 'run_info.json'):
+        shutil.copy(osp.join(root, name), out_dir / name)
+    before = json.load(open(out_dir / 'results.json'))
+    out = _run_smoke(tmp_path / 'new_root', '--out-dir', str(out_dir))
+    n = len(run_py.cells(SMOKE))
+    assert f'{n} cells recorded in {out_dir}: not run again' in out, out
+    assert 'done earlier' not in out and not osp.isdir(
+        tmp_path / 'new_root' / 'pretrain'), out
+    assert json.load(open(out_dir / 'results.json')) == before
 
 
 def test_pilot_table_reads_the_finished_pretrainings(smoke, tmp_path):

@@ -8,7 +8,9 @@
   per-seed values; the time per stage;
 * ``results.png``: per metric, every seed's point per init (top) and the
   differences to the baseline with their intervals (bottom);
-* ``run_info.json``: pretraining top-1 per seed, wall / CPU time per stage.
+* ``run_info.json``: pretraining top-1 per seed, wall / CPU time per stage;
+* ``records.json``: every finished pretraining and cell, read back on the
+  next call (:mod:`benchmarks.transfer.records`).
 
 ``write_pilot`` writes the pretraining-budget pilot (``pilot.md``,
 ``pilot.json``, ``pilot.png``).
@@ -19,7 +21,7 @@ import os
 import os.path as osp
 from typing import List
 
-from benchmarks.transfer import analysis
+from benchmarks.transfer import analysis, records
 from benchmarks.transfer.stages import TASKS, column_name
 from mmrm.report import load_metafile, norm_key
 from mmrm.utils.markdown import markdown_table
@@ -156,8 +158,12 @@ def spread_table(rows, tasks) -> str:
     return markdown_table(header, [fine, total])
 
 
-def stage_times(pretrains, cells, data, tasks) -> dict:
-    """Wall / CPU seconds per stage (sums over the runs of each stage)."""
+def stage_times(pretrains, cells, data, tasks, carried=None) -> dict:
+    """Wall / CPU seconds per stage (sums over the runs of each stage that
+    recorded its times), then the stage sums ``carried`` from earlier
+    outputs (:mod:`benchmarks.transfer.records`)."""
+    pretrains = [r for r in pretrains if 'seconds' in r]
+    cells = [c for c in cells if 'seconds' in c]
     times = {'data': {k: data.get(k, 0.0)
                       for k in ('seconds', 'cpu_seconds')}}
     times['pretrain+convert'] = {
@@ -171,6 +177,8 @@ def stage_times(pretrains, cells, data, tasks) -> dict:
             'runs': len(mine),
             'seconds': sum(c['seconds'] for c in mine),
             'cpu_seconds': sum(c['cpu_seconds'] for c in mine)}
+    for stage, t in (carried or {}).items():
+        times[f'{stage} (earlier sittings)'] = t
     times['total'] = {k: sum(v[k] for v in times.values())
                       for k in ('seconds', 'cpu_seconds')}
     return times
@@ -178,8 +186,26 @@ def stage_times(pretrains, cells, data, tasks) -> dict:
 
 def times_table(times: dict) -> str:
     body = [[stage, t.get('runs', ''), f'{t["seconds"] / 60:.1f}',
-             f'{t["cpu_seconds"] / 60:.1f}'] for stage, t in times.items()]
+             f'{t["cpu_seconds"] / 60:.1f}'] for stage, t in times.items()
+            if t.get('runs') != 0]  # stages with no run yet: no row
     return markdown_table(['stage', 'runs', 'wall min', 'CPU min'], body)
+
+
+def provenance(carried: int, reruns) -> str:
+    """Sentences on cells carried from earlier outputs and pretrainings
+    run again (empty when neither)."""
+    text = ''
+    if carried:
+        text += (f'\n\n{carried} cells are carried from outputs committed '
+                 'before their work root was lost: their values as '
+                 'committed, their time only in the stage sums of the '
+                 'earlier sittings.')
+    for method, seed, now, then in reruns:
+        same = ('the same' if abs(now - then) < 1e-6 else
+                f'recorded {then:.2f}; the cells made before used that one')
+        text += (f'\n\nPretraining {method} seed {seed} ran again: top-1 '
+                 f'{now:.2f} ({same}).')
+    return text
 
 
 def budget(p: dict, preset: str) -> str:
@@ -210,14 +236,19 @@ def write_outputs(work_root: str, out_dir: str, p: dict, plan,
     from benchmarks.transfer.stages import pretrain_name, seed_rows
     tasks, inits = tuple(p['seeds']), ('random', ) + tuple(p['methods'])
     wanted = set(plan)
-    cells = [c for c in read_results(work_root, 'finetune')
-             if (c['task'], c['init'], c['pretrain_seed'],
-                 c['finetune_seed']) in wanted]
+    old = records.load(out_dir, info['preset'], p)
+    cells = [c for c in records.merge(read_results(work_root, 'finetune'),
+                                      old['cells'], records.cell_key)
+             if records.cell_key(c) in wanted]
     names = {pretrain_name(m, s, p['pretrain'])
              for m in p['methods'] for s in seed_rows(p)}
-    pretrains = [r for r in read_results(work_root, 'pretrain')
-                 if pretrain_name(r['method'], r['seed'], r['preset'])
-                 in names]
+    found = [r for r in read_results(work_root, 'pretrain')
+             if pretrain_name(r['method'], r['seed'], r['preset']) in names]
+    pretrains = records.merge(found, [
+        r for r in old['pretrains']
+        if r['method'] in p['methods'] and r['seed'] in seed_rows(p)],
+        records.pretrain_key)
+    reruns = records.reruns(found, old['pretrains'])
     data_file = osp.join(work_root, 'data.json')
     data = json.load(open(data_file)) if osp.isfile(data_file) else {}
     rows = result_rows(cells, tasks, inits)
@@ -225,12 +256,14 @@ def write_outputs(work_root: str, out_dir: str, p: dict, plan,
     for r in pretrains:
         top1.setdefault(r['method'], {})[r['seed']] = r['top1']
     diffs = differences(rows, inits, tasks)
-    times = stage_times(pretrains, cells, data, tasks)
-    missing = sorted(set(plan) - {(c['task'], c['init'], c['pretrain_seed'],
-                                   c['finetune_seed']) for c in cells},
+    times = stage_times(pretrains, cells, data, tasks,
+                        old['carried_stage_times'])
+    missing = sorted(set(plan) - {records.cell_key(c) for c in cells},
                      key=str)
+    carried = sum(1 for c in cells if c.get('carried'))
     info = dict(info, cells_done=len(cells), cells_planned=len(plan),
-                cells_missing=missing, pretrain_top1=top1,
+                cells_carried=carried, cells_missing=missing,
+                pretrain_top1=top1, pretrain_reruns=reruns,
                 verdicts={f'{i} {t} {m}': d['verdict']
                           for (i, t, m), d in diffs.items()},
                 stage_times=times, machine=dict(cpu_count=os.cpu_count()))
@@ -239,11 +272,14 @@ def write_outputs(work_root: str, out_dir: str, p: dict, plan,
         json.dump(rows, f, indent=1)
     with open(osp.join(out_dir, 'run_info.json'), 'w') as f:
         json.dump(info, f, indent=1)
+    records.save(out_dir, info['preset'], cells, pretrains,
+                 old['carried_stage_times'])
     status = ('' if not missing else
               f'\n\n**Incomplete: {len(cells)} of {len(plan)} cells '
               'finished.** Missing (task, init, pretraining seed, '
               f'fine-tuning seed): {missing}. Rerun the same command to '
               'finish them.')
+    status += provenance(carried, reruns)
     text = (f'{info["budget"]}{status}\n\n'
             'Mean ± std over seeds (each seed: its own pretraining and '
             'fine-tuning), in %:\n\n' + values_table(rows, inits, tasks, top1)

@@ -38,7 +38,7 @@ import os.path as osp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-from benchmarks.transfer import pilot, report, stages
+from benchmarks.transfer import pilot, records, report, stages
 from benchmarks.transfer.stages import METHODS, REPO, TASKS, log, seed_rows
 
 CHEAP = ('atss', 'gfl', 'pspnet', 'upernet')  # a few CPU-minutes per cell
@@ -99,13 +99,14 @@ def cells(p: dict) -> list:
 
 
 def phases(p: dict, work_root: str, fmnist: str, data_root: str,
-           tasks=None, seeds=None) -> list:
+           tasks=None, seeds=None, recorded=frozenset()) -> list:
     """Lists of independent jobs ``(kind, args)``, run one list after the
     other: the pretrainings of seed row k beside the cells of row k-1; the
     replicates with the last row. ``tasks`` / ``seeds`` (None: all) keep
     the cells of those tasks and seed rows (a replicate's row is its
     pretraining seed) and the pretrainings they need: a sitting can finish
-    the cheap tasks over several seeds before the expensive ones."""
+    the cheap tasks over several seeds before the expensive ones. Cells in
+    ``recorded`` (the committed record) are not run again."""
     rows_all = seed_rows(p)
 
     def kept(c):
@@ -113,7 +114,7 @@ def phases(p: dict, work_root: str, fmnist: str, data_root: str,
         return ((tasks is None or c[0] in tasks)
                 and (seeds is None or row in seeds))
 
-    plan = [c for c in cells(p) if kept(c)]
+    plan = [c for c in cells(p) if kept(c) and c not in recorded]
     rows = [[c for c in plan if c[3] == s and c[2] in (None, s)]
             for s in rows_all]
     rows[-1] += [c for c in plan if c[2] not in (None, c[3])]
@@ -236,8 +237,13 @@ def main(argv=None) -> dict:
     if not args.report_only:
         log(f'data: {p["scenes"]} -> {args.data_root}')
         stages.make_data(p, args.data_root, args.fmnist_root, args.work_root)
+        recorded = {records.cell_key(c) for c in records.load(
+            args.out_dir, args.preset, p)['cells']}
+        if recorded:
+            log(f'{len(recorded)} cells recorded in {args.out_dir}: not run '
+                'again')
         todo = phases(p, args.work_root, args.fmnist_root, args.data_root,
-                      args.tasks, args.seeds)
+                      args.tasks, args.seeds, recorded)
         counter = [0, sum(len(jobs) for jobs in todo)]
         for jobs in todo:
             run_all(jobs, args.jobs, args.threads, counter)

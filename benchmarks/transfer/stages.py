@@ -315,14 +315,19 @@ class StartCheck(Hook):
             torch.equal(have[k].cpu(), v) for k, v in want.items())
 
 
+def cell_signature(task: str, init: str, p: dict) -> dict:
+    """What a finished cell must have been made with to count."""
+    return dict(scenes=p['scenes'], finetune=p['finetune'].get(task, {}),
+                pretrain=None if init == 'random' else p['pretrain'],
+                configs=config_digest(task))
+
+
 def finetune(task: str, init: str, pseed: Optional[int], fseed: int,
              p: dict, work_root: str, data_root: str, threads: int) -> dict:
     """Fine-tune and evaluate one cell; skipped when done."""
     work_dir = osp.join(work_root, 'finetune',
                         cell_name(task, init, pseed, fseed))
-    signature = dict(scenes=p['scenes'], finetune=p['finetune'].get(task, {}),
-                     pretrain=None if init == 'random' else p['pretrain'],
-                     configs=config_digest(task))
+    signature = cell_signature(task, init, p)
     done = read_done(osp.join(work_dir, 'result.json'), signature)
     if done:
         return dict(done, skipped=True)
