@@ -116,13 +116,28 @@ def test_a_pretraining_run_again_shows_both_top1(tmp_path):
     work, out = tmp_path / 'work', tmp_path / 'out'
     _legacy_outputs(out)
     _pretrain(work, 'rm', 0, 89.5)
+    _pretrain(work, 'baseline', 0, 91.0)  # not in the record: no rerun
     for _ in range(2):  # the second report reads it from records.json
         info = _report(work, out)
         assert info['pretrain_reruns'] == [('rm', 0, 89.5, 90.0)]
-        assert info['pretrain_top1'] == {'rm': {0: 89.5}}
+        assert info['pretrain_top1'] == {'rm': {0: 89.5},
+                                         'baseline': {0: 91.0}}
         md = open(out / 'results.md').read()
         assert 'Pretraining rm seed 0 ran again: top-1 89.50 (recorded 90.00' \
             in md
+        assert 'to the last digit' not in md
+
+
+def test_a_pretraining_run_again_to_the_same_top1_is_named_once(tmp_path):
+    work, out = tmp_path / 'work', tmp_path / 'out'
+    _legacy_outputs(out)
+    _pretrain(work, 'rm', 0, 90.0)
+    info = _report(work, out)
+    assert info['pretrain_reruns'] == [('rm', 0, 90.0, 90.0)]
+    md = open(out / 'results.md').read()
+    assert ('Pretrainings run again that reached the top-1 recorded before '
+            'to the last digit (1): rm seed 0.') in md
+    assert 'Pretraining rm seed 0 ran again' not in md
 
 
 def test_a_recorded_cell_made_with_other_settings_is_refused(tmp_path):

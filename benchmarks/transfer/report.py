@@ -200,11 +200,17 @@ def provenance(carried: int, reruns) -> str:
                  'before their work root was lost: their values as '
                  'committed, their time only in the stage sums of the '
                  'earlier sittings.')
+    same = [f'{m} seed {s}' for m, s, now, then in reruns
+            if abs(now - then) < 1e-6]
+    if same:
+        text += ('\n\nPretrainings run again that reached the top-1 '
+                 f'recorded before to the last digit ({len(same)}): '
+                 f'{", ".join(same)}.')
     for method, seed, now, then in reruns:
-        same = ('the same' if abs(now - then) < 1e-6 else
-                f'recorded {then:.2f}; the cells made before used that one')
-        text += (f'\n\nPretraining {method} seed {seed} ran again: top-1 '
-                 f'{now:.2f} ({same}).')
+        if abs(now - then) >= 1e-6:
+            text += (f'\n\nPretraining {method} seed {seed} ran again: '
+                     f'top-1 {now:.2f} (recorded {then:.2f}; the cells made '
+                     'before used that one).')
     return text
 
 
