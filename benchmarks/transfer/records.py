@@ -13,6 +13,8 @@ import json
 import os.path as osp
 from typing import Dict, List
 
+from benchmarks.transfer.stages import cell_signature
+
 RECORDS = 'records.json'
 MACHINE_KEYS = ('checkpoint', 'backbone', 'skipped')
 
@@ -62,7 +64,6 @@ def load(out_dir: str, preset: str, p: dict) -> dict:
     ValueError when they are another preset's, or when a recorded cell was
     made with other settings or configs than preset ``p`` has now (as a
     work root's ``result.json`` would be refused)."""
-    from benchmarks.transfer.stages import cell_signature
     path = osp.join(out_dir, RECORDS)
     if not osp.isfile(path):
         return _legacy(out_dir, preset)
@@ -71,9 +72,14 @@ def load(out_dir: str, preset: str, p: dict) -> dict:
     if out.get('preset') != preset:
         raise ValueError(f'{path} records preset {out.get("preset")!r}, '
                          f'not {preset!r}; use another --out-dir')
+    wanted = {}  # (task, init) -> signature: each config digested once
     for c in out['cells']:
-        if 'preset' in c and c['task'] in p['seeds'] and (
-                c['preset'] != cell_signature(c['task'], c['init'], p)):
+        if 'preset' not in c or c['task'] not in p['seeds']:
+            continue
+        key = (c['task'], c['init'])
+        if key not in wanted:
+            wanted[key] = cell_signature(*key, p)
+        if c['preset'] != wanted[key]:
             raise ValueError(
                 f'{path}: cell {cell_key(c)} was made with other settings '
                 'or configs than the preset has now; remove it from the '
