@@ -138,12 +138,14 @@ def test_start_check_tells_other_weights_apart(smoke):
     assert check.equal is True
 
 
-def test_smoke_rerun_skips_finished_stages_and_cells(smoke, tmp_path):
+def test_smoke_rerun_in_two_workers_skips_finished_stages_and_cells(
+        smoke, tmp_path):
     root, _ = smoke
     done = osp.join(root, 'pretrain', stages.pretrain_name(
         'rm', 0, SMOKE['pretrain']), 'result.json')
     before = os.path.getmtime(done)
-    out = _run_smoke(root, '--out-dir', str(tmp_path))  # no record there
+    # no record in tmp_path; two spawned workers, as the full run uses
+    out = _run_smoke(root, '--out-dir', str(tmp_path), '--jobs', '2')
     n = len(run_py.cells(SMOKE)) + 1  # + the RM pretraining
     assert out.count('done earlier, skipped') == n, out
     assert os.path.getmtime(done) == before

@@ -35,10 +35,8 @@ so an interrupted run holds whole rows. The outputs go to ``--out-dir``
 import argparse
 import json
 import os.path as osp
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
-
 from benchmarks.transfer import pilot, records, report, stages
+from benchmarks.transfer.pool import run_in_pool
 from benchmarks.transfer.stages import METHODS, REPO, TASKS, log, seed_rows
 
 CHEAP = ('atss', 'gfl', 'pspnet', 'upernet')  # a few CPU-minutes per cell
@@ -143,7 +141,8 @@ def _job(kind: str, args: tuple, threads: int):
 
 def run_all(jobs, n_jobs: int, threads: int, counter: list) -> list:
     """Run ``jobs`` (``(kind, args)``) ``n_jobs`` at a time (spawned worker
-    processes when > 1); print a progress line as each finishes."""
+    processes when > 1, stopped with the driver: :mod:`.pool`); print a
+    progress line as each finishes."""
     results = []
 
     def report_one(kind, result):
@@ -155,12 +154,16 @@ def run_all(jobs, n_jobs: int, threads: int, counter: list) -> list:
         for kind, args in jobs:
             report_one(kind, _job(kind, args, threads))
         return results
-    with ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn')) as pool:
-        futures = {pool.submit(_job, kind, args, threads): kind
-                   for kind, args in jobs}
-        for future in as_completed(futures):
-            report_one(futures[future], future.result())
+    run_in_pool(_job, [(kind, args, threads) for kind, args in jobs], n_jobs,
+                lambda call, result: report_one(call[0], result),
+                name=lambda call: job_name(call[0], call[1]), log=log)
     return results
+
+
+def job_name(kind: str, args: tuple) -> str:
+    if kind == 'pretrain':
+        return 'pretrain ' + stages.pretrain_name(*args[:3])
+    return stages.cell_name(*args[:4])
 
 
 def _minutes(r: dict) -> str:
