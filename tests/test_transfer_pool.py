@@ -60,13 +60,16 @@ def _wait_for(paths, seconds=120):
         time.sleep(0.2)
 
 
-def test_sigterm_to_the_driver_terminates_its_workers_and_names_the_unfinished_jobs(tmp_path):  # noqa: E501
-    driver = _start(tmp_path, 'a-300', 'b-300', 'c-300')
+def _sigterm_when_running(tmp_path, driver, running, settle=0.0):
+    """SIGTERM to the driver alone once the jobs ``running`` have started
+    (and ``settle`` seconds more); its output and those jobs' worker pids,
+    waited for until they are gone or 10 s have passed."""
     try:
-        pid_files = [tmp_path / 'a-300.pid', tmp_path / 'b-300.pid']
+        pid_files = [tmp_path / f'{kind}.pid' for kind in running]
         _wait_for(pid_files)
         workers = [int(p.read_text()) for p in pid_files]
         assert all(_alive(pid) for pid in workers)
+        time.sleep(settle)
         driver.send_signal(signal.SIGTERM)  # the driver only, not its group
         out, err = driver.communicate(timeout=60)
     finally:
@@ -76,11 +79,18 @@ def test_sigterm_to_the_driver_terminates_its_workers_and_names_the_unfinished_j
             for p in tmp_path.glob('*.pid'):
                 if _alive(int(p.read_text())):
                     os.kill(int(p.read_text()), signal.SIGKILL)
-    assert driver.returncode != 0
-    assert 'KeyboardInterrupt' in err
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
+    return out, err, workers
+
+
+def test_sigterm_to_the_driver_terminates_its_workers_and_names_the_unfinished_jobs(tmp_path):  # noqa: E501
+    driver = _start(tmp_path, 'a-300', 'b-300', 'c-300')
+    out, err, workers = _sigterm_when_running(tmp_path, driver,
+                                              ['a-300', 'b-300'])
+    assert driver.returncode != 0
+    assert 'KeyboardInterrupt' in err
     assert not any(_alive(pid) for pid in workers), (
         'workers kept running after the driver stopped')
     assert 'stopped (signal SIGTERM): 2 workers terminated' in out
@@ -95,3 +105,15 @@ def test_a_failing_job_raises_after_the_running_ones_finish(tmp_path):
     assert 'planted job failure' in err
     # the running job was not killed by the failure: its work finished
     assert (tmp_path / 'quick-3.done').exists()
+
+
+def test_sigterm_while_waiting_after_a_failed_job_still_stops_the_workers(
+        tmp_path):
+    driver = _start(tmp_path, 'fail', 'long-300')
+    # the failure comes 0.5 s in; then the driver waits for long-300
+    out, err, workers = _sigterm_when_running(tmp_path, driver,
+                                              ['long-300'], settle=3.0)
+    assert 'planted job failure' in err  # the job's error, not the signal
+    assert not any(_alive(pid) for pid in workers), (
+        'the running job kept going after the driver stopped')
+    assert 'unfinished, not recorded: long-300' in out

@@ -32,11 +32,8 @@ def run_in_pool(fn, calls, n_jobs: int, on_done, name=str,
         else None
     pool = ProcessPoolExecutor(n_jobs, mp_context=get_context('spawn'))
     futures = {}
-    try:
-        futures = {pool.submit(fn, *call): call for call in calls}
-        for future in as_completed(futures):
-            on_done(futures[future], future.result())
-    except KeyboardInterrupt as stop:
+
+    def stop(signal_name):
         unfinished = [name(c) for f, c in futures.items() if not f.done()]
         pool.shutdown(wait=False, cancel_futures=True)
         workers = set(multiprocessing.active_children()) - before
@@ -44,12 +41,22 @@ def run_in_pool(fn, calls, n_jobs: int, on_done, name=str,
             worker.terminate()
         for worker in workers:
             worker.join(timeout=30)
-        log(f'stopped ({stop or "Ctrl-C"}): {len(workers)} workers '
+        log(f'stopped ({signal_name or "Ctrl-C"}): {len(workers)} workers '
             f'terminated; unfinished, not recorded: '
             f'{", ".join(unfinished) or "none"}')
+
+    try:
+        futures = {pool.submit(fn, *call): call for call in calls}
+        for future in as_completed(futures):
+            on_done(futures[future], future.result())
+    except KeyboardInterrupt as signalled:
+        stop(str(signalled))
         raise
     except BaseException:
-        pool.shutdown()  # a job failed: the others finish first
+        try:
+            pool.shutdown()  # a job failed: the running ones finish first
+        except KeyboardInterrupt as signalled:  # unless stopped meanwhile
+            stop(str(signalled))
         raise
     else:
         pool.shutdown()
